@@ -1,0 +1,45 @@
+/*
+ * Public extension interface of the softuet provider: what a libfabric application
+ * (and the Node binding) can ask of softuet beyond the standard fi_* calls.
+ *
+ *   struct fi_softuet_ops *ops;
+ *   fi_open_ops(&domain->fid, FI_SOFTUET_OPS_NAME, 0, (void **)&ops, NULL);
+ *   struct fi_softuet_stat st[FI_SOFTUET_MAX_STATS];
+ *   size_t n = FI_SOFTUET_MAX_STATS;
+ *   ops->ep_stats(ep, st, &n);
+ *
+ * Statistics are a name/value list rather than a struct so that adding a counter
+ * never breaks a caller compiled against an older header.
+ */
+#ifndef FI_SOFTUET_H
+#define FI_SOFTUET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <rdma/fabric.h>
+#include <rdma/fi_endpoint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FI_SOFTUET_PROV_NAME "softuet"
+#define FI_SOFTUET_OPS_NAME "softuet_ops_v1"
+#define FI_SOFTUET_MAX_STATS 128
+
+struct fi_softuet_stat {
+	const char *name; /* static storage, e.g. "tx_pkts", "nack_rx.NO_PDC_AVAIL" */
+	uint64_t value;
+};
+
+struct fi_softuet_ops {
+	size_t size; /* sizeof(struct fi_softuet_ops) as built into the provider */
+	/* Fills at most *count entries; sets *count to the number written.
+	 * Returns 0, -FI_EINVAL for an endpoint that is not softuet's. */
+	int (*ep_stats)(struct fid_ep *ep, struct fi_softuet_stat *stats, size_t *count);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FI_SOFTUET_H */
