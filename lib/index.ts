@@ -1,0 +1,2 @@
+// Package entry: the libfabric binding (lib/fabric).
+export * from './fabric/index.js';

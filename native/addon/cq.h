@@ -1,0 +1,160 @@
+// fid_cq wrapper and the completion engine: one heap record per posted op, completions
+// matched by context, wait fd watched by uv_poll, a safety timer while ops are in flight.
+#pragma once
+#include <deque>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "common.h"
+
+namespace nlf {
+
+class NDomain;
+class NEndpoint;
+class NMr;
+
+enum OpKind : uint8_t {
+  kOpSend, kOpSendData, kOpRecv, kOpTSend, kOpTSendData, kOpTRecv,
+  kOpWrite, kOpWriteData, kOpRead, kOpAtomic, kOpFetchAtomic, kOpCompareAtomic,
+};
+
+// Many ops settled by one Promise (Endpoint.batch).
+struct Batch {
+  napi_deferred deferred = nullptr;
+  size_t remaining = 0;
+  napi_ref firstError = nullptr;
+};
+
+struct OpRecord {
+  fi_context2 ctx;  // first: libfabric hands back &ctx as op_context
+  OpKind kind;
+  NEndpoint* ep = nullptr;
+  napi_deferred deferred = nullptr;
+  Batch* batch = nullptr;
+  std::vector<napi_ref> refs;
+  std::vector<fid_mr*> tempMrs;  // registered by the binding for FI_MR_LOCAL providers
+  std::vector<NMr*> mrs;         // user MRs the op uses: they refuse to close meanwhile
+  bool posted = false;
+  std::unique_ptr<uint8_t[]> owned;  // copy of an inject the provider could not take yet
+  // post arguments, kept so a post refused with FI_EAGAIN can be retried later
+  void* buf = nullptr;
+  size_t len = 0;
+  void* desc = nullptr;
+  fi_addr_t addr = FI_ADDR_UNSPEC;
+  uint64_t tag = 0, ignore = 0, raddr = 0, rkey = 0, data = 0;
+  fi_datatype dt = FI_INT8;
+  fi_op aop = FI_SUM;
+  void* result = nullptr;
+  void* resultDesc = nullptr;
+  void* compare = nullptr;
+  void* compareDesc = nullptr;
+
+  bool IsRecv() const { return kind == kOpRecv || kind == kOpTRecv; }
+  ssize_t Post(fid_ep* ep);
+};
+
+class NCq : public Napi::ObjectWrap<NCq>, public Closeable {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports);
+  static NCq* From(const Napi::Value& v, const char* what);
+  explicit NCq(const Napi::CallbackInfo& cb);
+  ~NCq() override;
+  void CloseNative(bool teardown) override;
+
+  fid_cq* cq(Napi::Env env);
+  NDomain* domain() const { return domain_; }
+  // Bookkeeping for ops: Track before posting; the engine owns the record afterwards.
+  void Track(OpRecord* op);
+  void Forget(OpRecord* op);  // record was not posted (error at post time)
+  // Settles op with an error and parks the record: its context may still come back.
+  void Cancel(Napi::Env env, OpRecord* op, int err, const std::string& msg);
+  void AddBacklog(NEndpoint* ep) { backlogged_.insert(ep); Update(); }
+  // An endpoint bound to this CQ closed. libfabric 1.17's rxm leaves the closed endpoint's
+  // connections in the CQ's wait set and fi_trywait then reads freed memory, so from here
+  // on this CQ sleeps on its fd without fi_trywait (the safety timer covers the gap).
+  void RemoveEndpoint(NEndpoint* ep) {
+    backlogged_.erase(ep);
+    trywait_ = false;
+  }
+  // Called before an endpoint bound to this CQ closes. The same stale wait set makes a
+  // blocking read unsafe, so a progress thread stops and the CQ is polled from then on.
+  void EndpointClosing();
+  // Reads completions; from a JS call (inCallback false) or from the loop.
+  size_t Drain(Napi::Env env, size_t max);
+  void Update();  // ref/unref + timer after the in-flight count changed
+  bool waitFd() const { return fd_ >= 0; }
+
+  // How completions reach the loop thread.
+  enum Mode { kFd, kPoll, kThread };
+
+ private:
+  Napi::Value Close(const Napi::CallbackInfo& cb);
+  Napi::Value Progress(const Napi::CallbackInfo& cb);
+  Napi::Value GetMode(const Napi::CallbackInfo& cb);
+  Napi::Value RemoteData(const Napi::CallbackInfo& cb);
+  void OnRemoteData(Napi::Env env, const fi_cq_tagged_entry& e);
+  // An error completion, copied out of the provider's storage (err_data is only valid
+  // until the next read).
+  struct ErrItem {
+    void* ctx;
+    int err;
+    int provErrno;
+    size_t olen;
+    std::string prov;
+  };
+  ErrItem CopyErr(const fi_cq_err_entry& e);
+  void HandleEntry(Napi::Env env, const fi_cq_tagged_entry& e, fi_addr_t src);
+  void HandleErr(Napi::Env env, const ErrItem& e);
+  void Complete(Napi::Env env, OpRecord* op, const fi_cq_tagged_entry& e, fi_addr_t src);
+  void Fail(Napi::Env env, OpRecord* op, const ErrItem& e);
+  size_t DrainQueue(Napi::Env env, size_t max);
+  void ThreadMain();
+  void StopThread();
+  static void AsyncCb(uv_async_t* h);
+  void Settle(Napi::Env env, OpRecord* op, napi_value value, bool ok);
+  void Release(Napi::Env env, OpRecord* op);
+  void OnLoop();  // uv_poll or timer fired
+  void RetryBacklogs(Napi::Env env);
+  void StopHandles(bool teardown);
+
+  static void PollCb(uv_poll_t* h, int status, int events);
+  static void TimerCb(uv_timer_t* h);
+
+  napi_env env_;
+  fid_cq* cq_ = nullptr;
+  fid_fabric* fabric_ = nullptr;
+  NDomain* domain_ = nullptr;
+  Napi::ObjectReference domainRef_;
+  napi_async_context async_ = nullptr;
+  int fd_ = -1;
+  bool readFrom_ = false;
+  bool trywait_ = true;
+  bool manual_ = false;
+  uv_poll_t* poll_ = nullptr;
+  uv_timer_t* timer_ = nullptr;
+  Mode mode_ = kPoll;
+  // Thread mode: a progress thread blocks in fi_cq_sread and queues what it read; the
+  // loop thread takes the queue when woken through async_.
+  uv_async_t* wake_ = nullptr;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::deque<std::pair<fi_cq_tagged_entry, fi_addr_t>> queued_;
+  std::deque<ErrItem> queuedErr_;
+  uint64_t interval_ = 1;
+  bool timerOn_ = false;
+  bool refed_ = false;
+  bool draining_ = false;
+  size_t inflight_ = 0;
+  std::unordered_set<OpRecord*> ops_;
+  std::vector<OpRecord*> zombies_;
+  std::set<NEndpoint*> backlogged_;
+  // Remote CQ data that consumed no receive (writedata), and who waits for it.
+  std::deque<std::pair<uint64_t, size_t>> remoteData_;
+  std::deque<napi_deferred> dataWaiters_;
+};
+
+}  // namespace nlf
