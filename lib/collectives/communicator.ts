@@ -1,0 +1,624 @@
+// Collective algorithms over a Transport. Pure message logic: no sockets, no fabric.
+//
+// Latency-bound sizes use recursive doubling (allreduce, with the fold-in/fold-out
+// fix-up for rank counts that are not powers of two) and binomial trees (broadcast,
+// reduce); bandwidth-bound sizes use rings (allreduce = reduce-scatter + allgather,
+// broadcast = chain), cut into chunks that travel the ring independently so the
+// reduction of one chunk overlaps the transfer of the next. When the transport offers
+// RMA, ring segments are written straight into the neighbour's memory (its scratch
+// while reducing, its result buffer while gathering) instead of being sent as messages:
+// no receive to match, no rendezvous round trip per segment.
+
+import {
+  DTYPE_SIZE, bytesOf, dtypeOf, isReduceOp, reduceBytes,
+  type CollectiveArray, type DType, type ReduceOp,
+} from './dtypes.js';
+import { CollectiveError, type Transport } from './transport.js';
+
+export interface CommunicatorOptions {
+  /** Bound on one collective; on expiry the communicator aborts. Default 60 s or NLF_TIMEOUT_MS. */
+  timeoutMs?: number;
+  /** Messages up to this many bytes take the latency algorithms. Default 32 KiB. */
+  smallBytes?: number;
+  /** Largest message in the pipelined bandwidth algorithms. Default 4 MiB. */
+  segmentBytes?: number;
+  /** Chunks in flight at once in pipelined algorithms. Default 4. */
+  window?: number;
+  /**
+   * Offer this rank's memory to RMA writes from its ring neighbour when the transport
+   * supports RMA. Default true; env NLF_RMA=0 turns it off. With it off on every rank,
+   * rings use tagged messages only.
+   */
+  rma?: boolean;
+}
+
+export type Algorithm = 'auto' | 'ring' | 'recursive-doubling' | 'tree';
+
+export interface ReduceOptions { op?: ReduceOp; dtype?: DType; root?: number; algorithm?: Algorithm }
+export interface RootOptions { root?: number; dtype?: DType; algorithm?: Algorithm }
+export interface TypeOptions { dtype?: DType }
+
+interface Seg { off: number; len: number }   // bytes
+
+const TAG_SEQ = 2 ** 32;
+// Measured on loopback tcp;ofi_rxm: below ~1 MiB per message, per-message costs (posting,
+// completion wake-ups) outweigh what pipelining overlaps.
+const MIN_PIPELINED_SEGMENT = 1024 * 1024;
+const TAG_CHUNK = 2 ** 16;
+
+function defaultTimeout(): number {
+  const v = Number(process.env.NLF_TIMEOUT_MS);
+  return Number.isFinite(v) && v > 0 ? v : 60_000;
+}
+
+/** Splits `count` elements (of `esize` bytes) at byte offset `base` into `parts` near-equal segments. */
+export function splitSegments(base: number, count: number, parts: number, esize: number): Seg[] {
+  const out: Seg[] = [];
+  const q = Math.floor(count / parts), rem = count % parts;
+  let off = base;
+  for (let i = 0; i < parts; i++) {
+    const len = (q + (i < rem ? 1 : 0)) * esize;
+    out.push({ off, len });
+    off += len;
+  }
+  return out;
+}
+
+const mod = (a: number, n: number) => ((a % n) + n) % n;
+
+/** Pieces of at most `per` units covering `total`; capped so a piece index fits its 16 tag bits. */
+function pieceCount(total: number, per: number): number {
+  return Math.min(0xffff, Math.max(1, Math.ceil(total / per)));
+}
+
+/** Marks a promise awaited later as handled, so an early rejection is not reported as unhandled. */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/** Runs fn(0..n-1) with at most `window` in flight, started in index order. */
+async function pipelined(n: number, window: number, fn: (c: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => { while (next < n) await fn(next++); };
+  const workers: Promise<void>[] = [];
+  for (let w = 0; w < Math.min(window, n); w++) workers.push(worker());
+  await Promise.all(workers);
+}
+
+export class Communicator {
+  readonly rank: number;
+  readonly size: number;
+  readonly timeoutMs: number;
+  readonly smallBytes: number;
+  readonly segmentBytes: number;
+  readonly window: number;
+  readonly useRma: boolean;
+  private readonly segmentFixed: boolean;
+  private scratchBuf: Uint8Array | undefined;
+  private seq = 0;
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private onClose: (() => Promise<void> | void)[] = [];
+  private beforeClose: (() => Promise<void> | void)[] = [];
+  /** Called once with the error that broke this communicator (the bootstrap spreads it to the job). */
+  reportFailure: ((e: Error) => void) | undefined;
+
+  /** A communicator for this process from launcher environment variables (see init.ts). */
+  static async init(opts?: import('./init.js').InitOptions): Promise<Communicator> {
+    const { fromEnv } = await import('./init.js');
+    return fromEnv(opts);
+  }
+
+  constructor(readonly transport: Transport, opts: CommunicatorOptions = {}) {
+    this.rank = transport.rank;
+    this.size = transport.size;
+    this.timeoutMs = opts.timeoutMs ?? defaultTimeout();
+    const cap = transport.maxMessageBytes ?? Infinity;
+    this.smallBytes = Math.min(cap, opts.smallBytes ?? 32 * 1024);
+    this.segmentBytes = Math.min(cap, Math.max(64, opts.segmentBytes ?? 4 * 1024 * 1024));
+    this.window = Math.max(1, opts.window ?? 4);
+    this.useRma = opts.rma ?? process.env.NLF_RMA !== '0';
+    this.segmentFixed = opts.segmentBytes !== undefined;
+  }
+
+  /** Registers cleanup run by close() after the transport closes (bootstrap sockets, fabric objects). */
+  addCloseHook(fn: () => Promise<void> | void): void { this.onClose.push(fn); }
+  /** Registers work run by close() before the transport closes (a final rendezvous). */
+  addPreCloseHook(fn: () => Promise<void> | void): void { this.beforeClose.push(fn); }
+
+  // ---- public collectives ----------------------------------------------------------
+
+  barrier(): Promise<void> {
+    return this.run('barrier', async (seq) => {
+      const n = this.size, r = this.rank;
+      const none = new Uint8Array(0);
+      // Dissemination: after round k every rank has heard, transitively, from 2^(k+1) ranks.
+      for (let k = 1, step = 0; k < n; k <<= 1, step++) {
+        await Promise.all([
+          this.transport.send(mod(r + k, n), this.tag(seq, 0, step), none),
+          this.transport.recv(mod(r - k, n), this.tag(seq, 0, step), none),
+        ]);
+      }
+    });
+  }
+
+  /** Root's buffer is copied into every rank's buffer (in place). */
+  broadcast<T extends CollectiveArray>(buf: T, opts: RootOptions | number = {}): Promise<T> {
+    const o = typeof opts === 'number' ? { root: opts } : opts;
+    dtypeOf(buf, o.dtype);
+    const root = this.checkRoot(o.root ?? 0);
+    return this.run('broadcast', async (seq) => {
+      const bytes = bytesOf(buf);
+      const large = o.algorithm === 'ring' || (o.algorithm !== 'tree' && bytes.byteLength > this.smallBytes);
+      if (large) await this.chainBroadcast(seq, bytes, root);
+      else await this.treeBroadcast(seq, bytes, root);
+      return buf;
+    });
+  }
+
+  /**
+   * Reduces every rank's `send` into `recv` at the root (`recv` may be omitted off-root).
+   * In place at the root when recv is omitted or is send. Non-root buffers stay unchanged.
+   */
+  reduce<T extends CollectiveArray>(send: T, recv?: T | null, opts: ReduceOptions = {}): Promise<T> {
+    const dtype = dtypeOf(send, opts.dtype);
+    const op = this.checkOp(opts.op);
+    const root = this.checkRoot(opts.root ?? 0);
+    const out = (recv ?? send) as T;
+    if (this.rank === root) this.checkSame(send, out, 'recv');
+    return this.run('reduce', async (seq) => {
+      const esize = DTYPE_SIZE[dtype];
+      const src = bytesOf(send);
+      const work = new Uint8Array(src);            // non-root inputs must survive
+      const count = src.byteLength / esize;
+      const large = opts.algorithm === 'ring' || (opts.algorithm !== 'tree' && src.byteLength > this.smallBytes);
+      if (this.size > 1) {
+        if (large) await this.ringReduce(seq, work, count, dtype, op, root);
+        else await this.treeReduce(seq, work, dtype, op, root);
+      }
+      if (this.rank === root) bytesOf(out).set(work);
+      return out;
+    });
+  }
+
+  /** Every rank gets the reduction of all `send` buffers; in place when recv is omitted or is send. */
+  allreduce<T extends CollectiveArray>(send: T, recv?: T | null, opts: ReduceOptions = {}): Promise<T> {
+    const dtype = dtypeOf(send, opts.dtype);
+    const op = this.checkOp(opts.op);
+    const out = (recv ?? send) as T;
+    this.checkSame(send, out, 'recv');
+    return this.run('allreduce', async (seq) => {
+      const work = bytesOf(out);
+      if (out !== send) work.set(bytesOf(send));
+      const count = out.length;
+      if (this.size === 1 || count === 0) return out;
+      const alg = opts.algorithm ?? 'auto';
+      const rd = alg === 'recursive-doubling' || (alg === 'auto' && work.byteLength <= this.smallBytes)
+        || count < this.size;
+      if (rd) await this.recursiveDoubling(seq, work, dtype, op);
+      else await this.ringAllreduce(seq, work, count, dtype, op);
+      return out;
+    });
+  }
+
+  /**
+   * recv (size * send.length elements) gets every rank's send, in rank order. In place
+   * when send is recv: this rank's contribution is then already in block `rank`.
+   */
+  allgather<T extends CollectiveArray>(send: T, recv: T, opts: TypeOptions = {}): Promise<T> {
+    const dtype = dtypeOf(send, opts.dtype);
+    const inPlace = send === recv;
+    this.checkSameType(send, recv);
+    const count = inPlace ? recv.length / this.size : send.length;
+    if (!Number.isInteger(count) || recv.length !== count * this.size) {
+      throw new RangeError(`allgather: recv has ${recv.length} elements, needs size (${this.size}) x ${count}`);
+    }
+    return this.run('allgather', async (seq) => {
+      const esize = DTYPE_SIZE[dtype];
+      const out = bytesOf(recv);
+      const blockBytes = count * esize;
+      if (!inPlace) out.set(bytesOf(send), this.rank * blockBytes);
+      if (this.size === 1 || count === 0) return recv;
+      await this.ringBlocks(seq, out, count, esize, 'gather', dtype, 'sum');
+      return recv;
+    });
+  }
+
+  /**
+   * Reduces size * n elements across ranks; rank r gets block r (n elements) in recv.
+   * In place when send is recv: the result lands in block `rank` of it, returned as a view.
+   */
+  reduceScatter<T extends CollectiveArray>(send: T, recv: T, opts: ReduceOptions = {}): Promise<T> {
+    const dtype = dtypeOf(send, opts.dtype);
+    const op = this.checkOp(opts.op);
+    this.checkSameType(send, recv);
+    const inPlace = send === recv;
+    const count = send.length / this.size;
+    if (!Number.isInteger(count)) {
+      throw new RangeError(`reduceScatter: send has ${send.length} elements, not a multiple of size ${this.size}`);
+    }
+    if (!inPlace && recv.length !== count) {
+      throw new RangeError(`reduceScatter: recv has ${recv.length} elements, needs ${count}`);
+    }
+    return this.run('reduceScatter', async (seq) => {
+      const esize = DTYPE_SIZE[dtype];
+      const work = inPlace ? bytesOf(send) : new Uint8Array(bytesOf(send));
+      if (this.size > 1 && count > 0) await this.ringBlocks(seq, work, count, esize, 'reduce', dtype, op);
+      const mine = work.subarray(this.rank * count * esize, (this.rank + 1) * count * esize);
+      if (inPlace) return send.subarray(this.rank * count, (this.rank + 1) * count) as T;
+      bytesOf(recv).set(mine);
+      return recv;
+    });
+  }
+
+  /** Block j of rank i's send goes to block i of rank j's recv. In place when send is recv. */
+  alltoall<T extends CollectiveArray>(send: T, recv: T, opts: TypeOptions = {}): Promise<T> {
+    const dtype = dtypeOf(send, opts.dtype);
+    this.checkSameType(send, recv);
+    this.checkSame(send, recv, 'recv');
+    const count = send.length / this.size;
+    if (!Number.isInteger(count)) {
+      throw new RangeError(`alltoall: send has ${send.length} elements, not a multiple of size ${this.size}`);
+    }
+    return this.run('alltoall', async (seq) => {
+      const esize = DTYPE_SIZE[dtype];
+      const out = bytesOf(recv);
+      // In place, a block may be overwritten before it is sent: work from a copy.
+      const src = send === recv ? new Uint8Array(out) : bytesOf(send);
+      const b = count * esize;
+      const n = this.size, r = this.rank;
+      out.set(src.subarray(r * b, (r + 1) * b), r * b);
+      if (n === 1 || b === 0) return recv;
+      const pieces = pieceCount(b, this.segmentBytes);
+      const exchange = (s: number) => {
+        const dst = mod(r + s, n), from = mod(r - s, n);
+        const ops: Promise<void>[] = [];
+        for (let p = 0; p < pieces; p++) {
+          const lo = Math.floor((b * p) / pieces), hi = Math.floor((b * (p + 1)) / pieces);
+          ops.push(this.transport.send(dst, this.tag(seq, p, s), src.subarray(dst * b + lo, dst * b + hi)));
+          ops.push(this.transport.recv(from, this.tag(seq, p, s), out.subarray(from * b + lo, from * b + hi)));
+        }
+        return Promise.all(ops);
+      };
+      if (b <= this.smallBytes) {
+        const all: Promise<unknown>[] = [];
+        for (let s = 1; s < n; s++) all.push(exchange(s));
+        await Promise.all(all);
+      } else {
+        // Pairwise exchange keeps one peer pair busy at a time, avoiding incast.
+        for (let s = 1; s < n; s++) await exchange(s);
+      }
+      return recv;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.tail.catch(() => undefined);
+    for (const fn of this.beforeClose.splice(0)) await fn();
+    await this.transport.close();
+    for (const fn of this.onClose.splice(0)) await fn();
+  }
+
+  // ---- machinery ------------------------------------------------------------------
+
+  private tag(seq: number, chunk: number, step: number): number {
+    return seq * TAG_SEQ + (chunk & 0xffff) * TAG_CHUNK + (step & 0xffff);
+  }
+
+  private checkOp(op: string | undefined): ReduceOp {
+    const o = op ?? 'sum';
+    if (!isReduceOp(o)) throw new RangeError(`unknown reduce op '${o}': use sum, prod, min or max`);
+    return o;
+  }
+
+  private checkRoot(root: number): number {
+    if (!Number.isInteger(root) || root < 0 || root >= this.size) {
+      throw new RangeError(`root ${root} outside 0..${this.size - 1}`);
+    }
+    return root;
+  }
+
+  private checkSameType(a: CollectiveArray, b: CollectiveArray): void {
+    if (a.constructor !== b.constructor) {
+      throw new TypeError(`send is a ${a.constructor.name} but recv is a ${b.constructor.name}`);
+    }
+  }
+
+  private checkSame(a: CollectiveArray, b: CollectiveArray, what: string): void {
+    this.checkSameType(a, b);
+    if (a.length !== b.length) throw new RangeError(`${what} has ${b.length} elements, send has ${a.length}`);
+  }
+
+  /** Serialises collectives (all ranks must issue them in one order) and bounds each one. */
+  private run<T>(name: string, body: (seq: number) => Promise<T>): Promise<T> {
+    const job = this.tail.then(() => this.exec(name, body));
+    this.tail = job.catch(() => undefined);
+    return job;
+  }
+
+  private async exec<T>(name: string, body: (seq: number) => Promise<T>): Promise<T> {
+    if (this.closed) throw new CollectiveError(`${name}: communicator is closed`, 'CLOSED');
+    const failed = this.transport.aborted;
+    if (failed) throw failed;
+    const seq = this.seq;
+    this.seq = (this.seq + 1) & 0xffff;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const e = new CollectiveError(
+          `${name} on rank ${this.rank} of ${this.size} did not complete within ${this.timeoutMs} ms ` +
+          `over ${this.transport.name}: a peer is stuck or gone`, 'TIMEOUT');
+        this.transport.abort(e);
+        reject(e);
+      }, this.timeoutMs);
+    });
+    try {
+      return await Promise.race([body(seq), timeout]);
+    } catch (e) {
+      // A collective that failed part-way leaves peers out of step: nothing after it can be trusted.
+      const first = !this.transport.aborted;
+      this.transport.abort(e instanceof Error ? e : new Error(String(e)));
+      const err = this.transport.aborted ?? (e as Error);
+      if (first) this.reportFailure?.(err);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async treeBroadcast(seq: number, bytes: Uint8Array, root: number): Promise<void> {
+    const n = this.size, vr = mod(this.rank - root, n);
+    const real = (v: number) => mod(v + root, n);
+    let mask = 1;
+    while (mask < n) {
+      if (vr & mask) { await this.transport.recv(real(vr - mask), this.tag(seq, 0, 0), bytes); break; }
+      mask <<= 1;
+    }
+    const sends: Promise<void>[] = [];
+    for (mask >>= 1; mask > 0; mask >>= 1) {
+      if (vr + mask < n) sends.push(this.transport.send(real(vr + mask), this.tag(seq, 0, 0), bytes));
+    }
+    await Promise.all(sends);
+  }
+
+  private async chainBroadcast(seq: number, bytes: Uint8Array, root: number): Promise<void> {
+    const n = this.size, vr = mod(this.rank - root, n);
+    if (n === 1 || bytes.byteLength === 0) return;
+    const prev = mod(this.rank - 1, n), next = mod(this.rank + 1, n);
+    const pieces = pieceCount(bytes.byteLength, this.segmentBytes);
+    const piece = (c: number) => bytes.subarray(Math.floor((bytes.byteLength * c) / pieces),
+                                                Math.floor((bytes.byteLength * (c + 1)) / pieces));
+    // Receives are posted up front so data never waits for this rank's forwarding pace.
+    const recvs: Promise<void>[] = [];
+    if (vr > 0) for (let c = 0; c < pieces; c++) recvs.push(quiet(this.transport.recv(prev, this.tag(seq, c, 0), piece(c))));
+    const sends: Promise<void>[] = [];
+    for (let c = 0; c < pieces; c++) {
+      if (vr > 0) await recvs[c];
+      if (vr < n - 1) {
+        sends.push(quiet(this.transport.send(next, this.tag(seq, c, 0), piece(c))));
+        if (sends.length >= this.window) await sends[sends.length - this.window];
+      }
+    }
+    await Promise.all([...sends, ...recvs]);
+  }
+
+  private async treeReduce(seq: number, work: Uint8Array, dtype: DType, op: ReduceOp, root: number): Promise<void> {
+    const n = this.size, vr = mod(this.rank - root, n);
+    const real = (v: number) => mod(v + root, n);
+    const tmp = new Uint8Array(work.byteLength);
+    for (let mask = 1; mask < n; mask <<= 1) {
+      if (vr & mask) {
+        await this.transport.send(real(vr - mask), this.tag(seq, 0, 0), work);
+        return;
+      }
+      if (vr + mask < n) {
+        await this.transport.recv(real(vr + mask), this.tag(seq, 0, 0), tmp);
+        reduceBytes(dtype, op, work, tmp);
+      }
+    }
+  }
+
+  /** Reduce-scatter along the ring, then every segment owner sends its piece to the root. */
+  private async ringReduce(seq: number, work: Uint8Array, count: number, dtype: DType, op: ReduceOp,
+                           root: number): Promise<void> {
+    const n = this.size, r = this.rank, esize = DTYPE_SIZE[dtype];
+    const chunks = pieceCount(count, this.segmentElems(Math.ceil(count / n), esize) * n);
+    const wire = await this.ringWire(seq, work, { reduce: true, gather: false });
+    await pipelined(chunks, this.window, async (c) => {
+      const lo = Math.floor((count * c) / chunks), hi = Math.floor((count * (c + 1)) / chunks);
+      const segs = splitSegments(lo * esize, hi - lo, n, esize);
+      await this.ringReduceScatter(wire, seq, c, work, segs, 0, dtype, op);
+      if (r !== root) {
+        const s = segs[r]!;
+        if (s.len > 0) await this.transport.send(root, this.tag(seq, c, 2 * n), work.subarray(s.off, s.off + s.len));
+      } else {
+        await Promise.all(segs.map((s, i) => (i === r || s.len === 0) ? undefined
+          : this.transport.recv(i, this.tag(seq, c, 2 * n), work.subarray(s.off, s.off + s.len))));
+      }
+    });
+  }
+
+  private async recursiveDoubling(seq: number, work: Uint8Array, dtype: DType, op: ReduceOp): Promise<void> {
+    const n = this.size, r = this.rank;
+    let p = 1;
+    while (p * 2 <= n) p *= 2;
+    const rem = n - p;
+    const tmp = new Uint8Array(work.byteLength);
+    const t = (step: number) => this.tag(seq, 0, step);
+    // Fold-in: of the first 2*rem ranks, each even rank hands its data to the odd one
+    // above it and sits out; the remaining p ranks form a power-of-two group.
+    let vr: number;
+    if (r < 2 * rem) {
+      if (r % 2 === 0) {
+        await this.transport.send(r + 1, t(0), work);
+        await this.transport.recv(r + 1, t(0xffff), work);
+        return;
+      }
+      await this.transport.recv(r - 1, t(0), tmp);
+      reduceBytes(dtype, op, work, tmp);
+      vr = r >> 1;
+    } else {
+      vr = r - rem;
+    }
+    const real = (v: number) => (v < rem ? v * 2 + 1 : v + rem);
+    for (let mask = 1, step = 1; mask < p; mask <<= 1, step++) {
+      const peer = real(vr ^ mask);
+      await Promise.all([
+        this.transport.send(peer, t(step), work),
+        this.transport.recv(peer, t(step), tmp),
+      ]);
+      reduceBytes(dtype, op, work, tmp);
+    }
+    if (r < 2 * rem) await this.transport.send(r - 1, t(0xffff), work);
+  }
+
+  private async ringAllreduce(seq: number, work: Uint8Array, count: number, dtype: DType, op: ReduceOp): Promise<void> {
+    const n = this.size, esize = DTYPE_SIZE[dtype];
+    const chunks = pieceCount(count, this.segmentElems(Math.ceil(count / n), esize) * n);
+    const wire = await this.ringWire(seq, work, { reduce: true, gather: true });
+    await pipelined(chunks, this.window, async (c) => {
+      const lo = Math.floor((count * c) / chunks), hi = Math.floor((count * (c + 1)) / chunks);
+      const segs = splitSegments(lo * esize, hi - lo, n, esize);
+      await this.ringReduceScatter(wire, seq, c, work, segs, 1, dtype, op);
+      await this.ringAllgather(wire, seq, c, work, segs, 1);
+    });
+  }
+
+  /**
+   * Ring over `size` blocks of `count` elements each (block i at i*count): 'reduce'
+   * leaves rank r with block r fully reduced; 'gather' fills every block from its owner.
+   * Large blocks are cut into chunks that circulate independently.
+   */
+  private async ringBlocks(seq: number, work: Uint8Array, count: number, esize: number, mode: 'reduce' | 'gather',
+                           dtype: DType, op: ReduceOp): Promise<void> {
+    const n = this.size;
+    const chunks = pieceCount(count, this.segmentElems(count, esize));
+    const wire = await this.ringWire(seq, work, { reduce: mode === 'reduce', gather: mode === 'gather' });
+    await pipelined(chunks, this.window, async (c) => {
+      const lo = Math.floor((count * c) / chunks), hi = Math.floor((count * (c + 1)) / chunks);
+      const segs: Seg[] = [];
+      for (let i = 0; i < n; i++) segs.push({ off: (i * count + lo) * esize, len: (hi - lo) * esize });
+      if (mode === 'reduce') await this.ringReduceScatter(wire, seq, c, work, segs, 0, dtype, op);
+      else await this.ringAllgather(wire, seq, c, work, segs, 0);
+    });
+  }
+
+  /** After it, rank r holds segment (r + shift) mod n reduced over all ranks. Steps 0..n-2. */
+  private async ringReduceScatter(wire: RingWire, seq: number, chunk: number, work: Uint8Array, segs: Seg[],
+                                  shift: number, dtype: DType, op: ReduceOp): Promise<void> {
+    const n = this.size, r = this.rank;
+    for (let step = 0; step < n - 1; step++) {
+      const out = segs[mod(r + shift - 1 - step, n)]!;
+      const inn = segs[mod(r + shift - 2 - step, n)]!;
+      const tag = this.tag(seq, chunk, step);
+      await Promise.all([
+        out.len > 0 ? wire.toRight(tag, out, 'scratch') : undefined,
+        inn.len > 0 ? wire.fromLeft(tag, inn, 'scratch') : undefined,
+      ]);
+      if (inn.len > 0) reduceBytes(dtype, op, work.subarray(inn.off, inn.off + inn.len), wire.scratch.subarray(inn.off, inn.off + inn.len));
+    }
+  }
+
+  /** Given rank r holds segment (r + shift) mod n, fills all segments. Steps n-1..2n-3. */
+  private async ringAllgather(wire: RingWire, seq: number, chunk: number, work: Uint8Array, segs: Seg[],
+                              shift: number): Promise<void> {
+    const n = this.size, r = this.rank;
+    for (let step = 0; step < n - 1; step++) {
+      const out = segs[mod(r + shift - step, n)]!;
+      const inn = segs[mod(r + shift - 1 - step, n)]!;
+      const tag = this.tag(seq, chunk, n - 1 + step);
+      await Promise.all([
+        out.len > 0 ? wire.toRight(tag, out, 'work') : undefined,
+        inn.len > 0 ? wire.fromLeft(tag, inn, 'work') : undefined,
+      ]);
+    }
+  }
+
+  /**
+   * Elements per ring segment for `perRank` elements per rank: at most segmentBytes, and
+   * small enough that the message is cut into `window` chunks whose transfers overlap
+   * each other's reductions, but not below MIN_PIPELINED_SEGMENT.
+   * An explicit segmentBytes is taken as given.
+   */
+  private segmentElems(perRank: number, esize: number): number {
+    const most = Math.max(1, Math.floor(this.segmentBytes / esize));
+    if (this.segmentFixed) return most;
+    const spread = Math.ceil(perRank / this.window);
+    return Math.max(1, Math.min(most, Math.max(Math.ceil(MIN_PIPELINED_SEGMENT / esize), spread)));
+  }
+
+  /** Scratch memory for incoming ring segments, kept between collectives (and its registration with it). */
+  private scratchFor(bytes: number): Uint8Array {
+    if (!this.scratchBuf || this.scratchBuf.byteLength < bytes) {
+      this.scratchBuf = new Uint8Array(Math.max(1 << 20, 2 ** Math.ceil(Math.log2(Math.max(1, bytes)))));
+    }
+    return this.scratchBuf;
+  }
+
+  /**
+   * Decides, per ring link and per collective, how segments travel: when both ends can,
+   * the sender writes straight into the right neighbour's memory (its scratch while
+   * reducing, its result buffer while gathering); otherwise by tagged messages. Each
+   * rank offers handles to its left neighbour, so both ends of a link agree.
+   *
+   * A gather write needs no extra handshake although it lands whenever it arrives: the
+   * write of segment X into rank R at gather step s depends, around the ring, on R having
+   * finished reduce step s-1 (the one that folds into X) and on R+1 having received R's
+   * reduce step s (R's last read of X). Scratch slots are written once per chunk, and
+   * the handles are exchanged afresh by every collective.
+   */
+  private async ringWire(seq: number, work: Uint8Array, phases: { reduce: boolean; gather: boolean }): Promise<RingWire> {
+    const t = this.transport, n = this.size, r = this.rank;
+    const right = mod(r + 1, n), left = mod(r - 1, n);
+    const scratch = phases.reduce ? this.scratchFor(work.byteLength) : work;
+    const rma = t.rma;
+    let leftPuts = false;
+    let rightWork: Uint8Array | undefined;
+    let rightScratch: Uint8Array | undefined;
+    if (rma) {
+      const hb = rma.handleBytes;
+      // Each rank only decides whether to offer its own memory; the writer follows the
+      // offer, so a link is RMA or messages on both of its ends.
+      const mine = new Uint8Array(1 + 2 * hb);
+      if (this.useRma) {
+        try {
+          if (phases.gather) mine.set(rma.expose(work), 1);
+          if (phases.reduce) mine.set(rma.expose(scratch), 1 + hb);
+          mine[0] = 1;
+        } catch {
+          mine.fill(0);      // this memory cannot be exposed: the left neighbour sends messages instead
+        }
+      }
+      const theirs = new Uint8Array(1 + 2 * hb);
+      const ctl = this.tag(seq, 0xffff, 0);
+      await Promise.all([t.send(left, ctl, mine), t.recv(right, ctl, theirs)]);
+      leftPuts = mine[0] === 1;
+      if (theirs[0] === 1) {
+        rightWork = theirs.slice(1, 1 + hb);
+        rightScratch = theirs.slice(1 + hb);
+      }
+    }
+    const view = (m: Uint8Array, s: Seg) => m.subarray(s.off, s.off + s.len);
+    return {
+      scratch,
+      toRight: (tag, seg, dst) => (rma && rightWork
+        ? rma.put(right, tag, view(work, seg), dst === 'work' ? rightWork : rightScratch!, seg.off)
+        : t.send(right, tag, view(work, seg))),
+      fromLeft: (tag, seg, dst) => (rma && leftPuts
+        ? rma.landed(left, tag)
+        : t.recv(left, tag, view(dst === 'work' ? work : scratch, seg))),
+    };
+  }
+}
+
+/** How one collective's ring segments travel (see Communicator.ringWire). */
+interface RingWire {
+  /** Where reduce-phase segments arrive before they are folded in. */
+  readonly scratch: Uint8Array;
+  toRight(tag: number, seg: Seg, dst: 'scratch' | 'work'): Promise<void>;
+  fromLeft(tag: number, seg: Seg, dst: 'scratch' | 'work'): Promise<void>;
+}
+

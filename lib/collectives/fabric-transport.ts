@@ -1,0 +1,317 @@
+// Ranks over libfabric RDM endpoints with tagged messages. The sender's rank rides in
+// the top 16 bits of the 64-bit tag, so matching needs no FI_DIRECTED_RECV support.
+//
+// The binding is loaded lazily: the collectives stay usable (over sockets or in-process)
+// on machines where the native addon is not built.
+
+import { Matcher } from './matcher.js';
+import { CollectiveError, checkPeer, type RmaOps, type Transport } from './transport.js';
+
+// The slice of the lib/fabric API this transport uses (see the binding's contract).
+interface FInfo {
+  provider: string; fabric: string; domain: string; progress: 'auto' | 'manual' | 'unspec';
+  mrMode: string[]; caps: string[]; mode: string[];
+  limits: { maxMsgSize: number; injectSize: number; txSize: number; rxSize: number; cqDataSize: number };
+}
+interface FRemote { addr: bigint; key: bigint; length: number }
+interface FMemoryRegion { close(): void; remote(offset?: number, length?: number): FRemote }
+type FLocal = ArrayBufferView | { mr: FMemoryRegion; offset?: number; length?: number };
+interface FEndpoint {
+  readonly address: Buffer;
+  tsend(buf: FLocal, dest: bigint, tag: bigint): Promise<void>;
+  trecv(buf: FLocal, tag: bigint, opts?: { ignore?: bigint }): Promise<{ length: number; tag?: bigint }>;
+  writedata(buf: FLocal, dest: bigint, remote: FRemote, data: bigint, remoteOffset?: number): Promise<void>;
+  close(): void;
+}
+interface FCompletionQueue {
+  remoteData(): Promise<{ data: bigint; length: number }>;
+  close(): void;
+}
+interface FDomain {
+  addressVector(opts?: { type?: 'map' | 'table'; count?: number }): { insertMany(a: Buffer[]): bigint[]; close(): void };
+  completionQueue(opts?: { size?: number }): FCompletionQueue;
+  register(buf: ArrayBufferView, access?: string[]): FMemoryRegion;
+  allocBuffer(size: number): Buffer;
+  endpoint(opts: { cq: unknown; av: unknown }): FEndpoint;
+  close(): void;
+}
+interface FabricModule {
+  pickInfo(hints?: Record<string, unknown>): FInfo;
+  libfabricVersion(): string;
+  Fabric: new (info: FInfo) => { domain(): FDomain; close(): void };
+}
+
+const RANK_SHIFT = 48n;
+const TAG_MASK = (1n << RANK_SHIFT) - 1n;
+const HANDLE_BYTES = 24;
+const PEER_ERROR_GRACE_MS = 1000;
+/** Registrations kept for reuse (benchmarks and training loops reuse the same buffers). */
+const EXPOSED_KEEP = 8;
+
+let loaded: Promise<FabricModule> | undefined;
+
+/** The binding's module; rejects with the reason it cannot load. */
+export function loadFabric(): Promise<FabricModule> {
+  if (!loaded) {
+    // Computed specifiers: this file must compile before the binding exists.
+    const candidates = ['../index.js', '../fabric/index.js'];
+    loaded = (async () => {
+      const why: string[] = [];
+      for (const c of candidates) {
+        const url = new URL(c, import.meta.url);
+        try {
+          const m = (await import(url.href)) as Partial<FabricModule>;
+          if (typeof m.pickInfo === 'function' && typeof m.Fabric === 'function') return m as FabricModule;
+          why.push(`${url.pathname} exports no pickInfo/Fabric`);
+        } catch (e) {
+          why.push(`${url.pathname}: ${(e as Error).message.split('\n')[0]}`);
+        }
+      }
+      throw new CollectiveError(`the libfabric binding cannot be loaded (${why.join('; ')})`, 'UNAVAILABLE');
+    })();
+  }
+  return loaded;
+}
+
+export interface FabricTransportOptions {
+  /** Provider name, e.g. 'tcp;ofi_rxm' or 'softuet'; default: the binding's pickInfo order. */
+  provider?: string;
+  /** Local address to bind (always a loopback address in tests). */
+  node?: string;
+}
+
+/** Registered bounce buffers for providers that require FI_MR_LOCAL. */
+class BouncePool {
+  private readonly free = new Map<number, { buf: Buffer; mr: FMemoryRegion }[]>();
+  private readonly all: FMemoryRegion[] = [];
+  constructor(private readonly domain: FDomain) {}
+  get(len: number): { buf: Buffer; mr: FMemoryRegion; cls: number } {
+    const cls = Math.max(4096, 2 ** Math.ceil(Math.log2(Math.max(1, len))));
+    const hit = this.free.get(cls)?.pop();
+    if (hit) return { ...hit, cls };
+    const buf = this.domain.allocBuffer(cls);
+    const mr = this.domain.register(buf, ['send', 'recv']);
+    this.all.push(mr);
+    return { buf, mr, cls };
+  }
+  put(e: { buf: Buffer; mr: FMemoryRegion; cls: number }): void {
+    const l = this.free.get(e.cls) ?? [];
+    l.push({ buf: e.buf, mr: e.mr });
+    this.free.set(e.cls, l);
+  }
+  close(): void { for (const mr of this.all.splice(0)) mr.close(); this.free.clear(); }
+}
+
+/**
+ * RMA through libfabric: exposed memory is registered for remote writes (registrations
+ * are cached, as registering is costly); a put is fi_writedata whose remote CQ data
+ * carries (source rank, tag), so the target learns of it only once the bytes are placed.
+ */
+class FabricRma implements RmaOps {
+  readonly handleBytes = HANDLE_BYTES;
+  private readonly notes = new Matcher();
+  private readonly exposed: { mem: Uint8Array; mr: FMemoryRegion; handle: Uint8Array }[] = [];
+  private readonly retired: FMemoryRegion[] = [];
+  private pumping = false;
+
+  constructor(private readonly t: FabricTransport, private readonly domain: FDomain, private readonly ep: FEndpoint,
+              private readonly cq: FCompletionQueue) {}
+
+  expose(mem: Uint8Array): Uint8Array {
+    const i = this.exposed.findIndex((e) => e.mem.buffer === mem.buffer && e.mem.byteOffset === mem.byteOffset
+      && e.mem.byteLength === mem.byteLength);
+    if (i >= 0) {
+      const [hit] = this.exposed.splice(i, 1);
+      this.exposed.push(hit!);
+      return hit!.handle;
+    }
+    const mr = this.domain.register(mem, ['remote-write']);
+    const r = mr.remote();
+    const handle = new Uint8Array(HANDLE_BYTES);
+    const dv = new DataView(handle.buffer);
+    dv.setBigUint64(0, r.addr, true);
+    dv.setBigUint64(8, r.key, true);
+    dv.setBigUint64(16, BigInt(r.length), true);
+    this.exposed.push({ mem, mr, handle });
+    if (this.exposed.length > EXPOSED_KEEP) {
+      const old = this.exposed.shift()!;
+      try { old.mr.close(); } catch { this.retired.push(old.mr); }
+    }
+    return handle;
+  }
+
+  put(peer: number, tag: number, data: Uint8Array, handle: Uint8Array, offset: number): Promise<void> {
+    checkPeer(this.t, peer);
+    if (handle.byteLength !== HANDLE_BYTES) return Promise.reject(new RangeError(`an RMA handle has ${HANDLE_BYTES} bytes`));
+    const dv = new DataView(handle.buffer, handle.byteOffset, HANDLE_BYTES);
+    const remote = { addr: dv.getBigUint64(0, true), key: dv.getBigUint64(8, true), length: Number(dv.getBigUint64(16, true)) };
+    const wire = (BigInt(this.t.rank) << RANK_SHIFT) | BigInt(tag);
+    return this.t.track(this.ep.writedata(data, this.t.fiAddr(peer), remote, wire, offset));
+  }
+
+  landed(peer: number, tag: number): Promise<void> {
+    checkPeer(this.t, peer);
+    this.pump();
+    return this.notes.post(peer, tag, new Uint8Array(0));
+  }
+
+  abort(reason: Error): void { this.notes.abort(reason); }
+
+  close(): void {
+    for (const e of this.exposed.splice(0)) { try { e.mr.close(); } catch { /* closed with the domain */ } }
+    for (const mr of this.retired.splice(0)) { try { mr.close(); } catch { /* closed with the domain */ } }
+  }
+
+  /** Hands each arriving write notification to its waiter; runs from the first wait until the CQ closes. */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    const none = new Uint8Array(0);
+    const next = (): void => {
+      this.cq.remoteData().then((d) => {
+        this.notes.deliver(Number(d.data >> RANK_SHIFT), Number(d.data & TAG_MASK), none, true);
+        if (!this.notes.aborted) next();
+      }, () => { /* the CQ closed */ });
+    };
+    next();
+  }
+}
+
+export class FabricTransport implements Transport {
+  readonly name: string;
+  readonly info: FInfo;
+  readonly libfabricVersion: string;
+  private fiAddrs: bigint[] = [];
+  private failure: Error | undefined;
+  private readonly pending = new Set<(e: Error) => void>();
+  private readonly bounce: BouncePool | undefined;
+  private closed = false;
+  /** One-sided puts, when the provider offers RMA with remote CQ data. */
+  readonly rma: FabricRma | undefined;
+
+  private constructor(readonly rank: number, readonly size: number, mod: FabricModule, info: FInfo,
+                      private readonly fabric: { close(): void }, private readonly domain: FDomain,
+                      private readonly cq: FCompletionQueue, private readonly av: { insertMany(a: Buffer[]): bigint[]; close(): void },
+                      private readonly ep: FEndpoint) {
+    this.info = info;
+    this.name = `fabric:${info.provider}`;
+    this.libfabricVersion = mod.libfabricVersion();
+    const needsLocal = info.mrMode.some((m) => /local/i.test(m));
+    this.bounce = needsLocal ? new BouncePool(domain) : undefined;
+    const rmaOk = info.caps.includes('rma') && info.limits.cqDataSize >= 8 && !info.mode.includes('rx-cq-data');
+    this.rma = rmaOk ? new FabricRma(this, domain, ep, cq) : undefined;
+  }
+
+  static async open(rank: number, size: number, opts: FabricTransportOptions = {}): Promise<FabricTransport> {
+    if (size > 65536) throw new RangeError('at most 65536 ranks fit the tag layout');
+    const mod = await loadFabric();
+    const node = opts.node ?? '127.0.0.1';
+    const hints: Record<string, unknown> = { endpointType: 'rdm', node, source: true };
+    if (opts.provider) hints.provider = opts.provider;
+    let info: FInfo;
+    try {
+      info = mod.pickInfo({ ...hints, caps: ['msg', 'tagged', 'rma'] });
+    } catch {
+      // Without RMA the rings move every segment as a tagged message.
+      info = mod.pickInfo({ ...hints, caps: ['msg', 'tagged'] });
+    }
+    const fabric = new mod.Fabric(info);
+    try {
+      const domain = fabric.domain();
+      const cq = domain.completionQueue({ size: 4096 });
+      const av = domain.addressVector({ type: 'map', count: size });
+      const ep = domain.endpoint({ cq, av });
+      return new FabricTransport(rank, size, mod, info, fabric, domain, cq, av, ep);
+    } catch (e) {
+      fabric.close();
+      throw e;
+    }
+  }
+
+  /** This rank's endpoint name, for the bootstrap table. */
+  get address(): Buffer { return this.ep.address; }
+
+  /** Largest message the provider accepts. */
+  get maxMessageBytes(): number { return this.info.limits.maxMsgSize; }
+
+  connect(table: Buffer[]): void {
+    if (table.length !== this.size) throw new RangeError(`address table has ${table.length} entries, job has ${this.size} ranks`);
+    this.fiAddrs = this.av.insertMany(table);
+  }
+
+  get aborted(): Error | undefined { return this.failure; }
+
+  send(peer: number, tag: number, data: Uint8Array): Promise<void> {
+    checkPeer(this, peer);
+    const wire = (BigInt(this.rank) << RANK_SHIFT) | BigInt(tag);
+    if (!this.bounce) return this.track(this.ep.tsend(data, this.fiAddrs[peer]!, wire));
+    const b = this.bounce.get(data.byteLength);
+    b.buf.set(data);
+    return this.track(this.ep.tsend({ mr: b.mr, offset: 0, length: data.byteLength }, this.fiAddrs[peer]!, wire)
+      .finally(() => this.bounce!.put(b)));
+  }
+
+  recv(peer: number, tag: number, into: Uint8Array): Promise<void> {
+    checkPeer(this, peer);
+    const wire = (BigInt(peer) << RANK_SHIFT) | BigInt(tag);
+    const check = (c: { length: number }) => {
+      if (c.length !== into.byteLength) {
+        throw new CollectiveError(`message from rank ${peer} tag ${tag} has ${c.length} bytes, receive expects ${into.byteLength}`, 'PROTOCOL');
+      }
+    };
+    if (!this.bounce) return this.track(this.ep.trecv(into, wire).then(check));
+    const b = this.bounce.get(into.byteLength);
+    return this.track(this.ep.trecv({ mr: b.mr, offset: 0, length: into.byteLength }, wire).then((c) => {
+      check(c);
+      into.set(b.buf.subarray(0, into.byteLength));
+    }).finally(() => this.bounce!.put(b)));
+  }
+
+  /** @internal The fi_addr of a rank. */
+  fiAddr(peer: number): bigint { return this.fiAddrs[peer]!; }
+
+  abort(reason: Error): void {
+    if (this.failure) return;
+    this.failure = reason;
+    this.rma?.abort(reason);
+    for (const reject of [...this.pending]) reject(reason);
+    this.pending.clear();
+    // Posted receives would otherwise still land in user memory after the failure.
+    setImmediate(() => this.teardown());
+  }
+
+  async close(): Promise<void> {
+    if (!this.failure) this.failure = new CollectiveError('transport closed', 'CLOSED');
+    this.rma?.abort(this.failure);
+    for (const reject of [...this.pending]) reject(this.failure);
+    this.pending.clear();
+    this.teardown();
+  }
+
+  private teardown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of [this.ep, this.rma, this.bounce, this.av, this.cq, this.domain, this.fabric]) {
+      try { c?.close(); } catch { /* already closed by its parent */ }
+    }
+  }
+
+  /** @internal Ties an op to the abort path: it rejects as soon as the transport fails. */
+  track(p: Promise<unknown>): Promise<void> {
+    if (this.failure) { p.catch(() => undefined); return Promise.reject(this.failure); }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.add(reject);
+      p.then(() => { this.pending.delete(reject); resolve(); },
+             (e: unknown) => {
+               if (this.failure || e instanceof CollectiveError) {
+                 this.pending.delete(reject);
+                 reject(this.failure ?? e);
+                 return;
+               }
+               // A provider error toward a peer usually means the peer died; the job's
+               // abort, naming the rank and how it ended, gets a moment to arrive first.
+               setTimeout(() => { this.pending.delete(reject); reject(this.failure ?? e); }, PEER_ERROR_GRACE_MS);
+             });
+    });
+  }
+}

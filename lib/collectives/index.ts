@@ -1,0 +1,15 @@
+export * from './dtypes.js';
+export * from './transport.js';
+export { Communicator, splitSegments } from './communicator.js';
+export type { CommunicatorOptions, ReduceOptions, RootOptions, TypeOptions, Algorithm } from './communicator.js';
+export { createLocalTransports } from './local-transport.js';
+export type { LocalTransportOptions } from './local-transport.js';
+export { Matcher } from './matcher.js';
+export { SocketTransport } from './socket-transport.js';
+export { FabricTransport, loadFabric } from './fabric-transport.js';
+export type { FabricTransportOptions } from './fabric-transport.js';
+export { BootstrapServer, BootstrapClient, parseHostPort } from './bootstrap.js';
+export { fromEnv, placementFromEnv } from './init.js';
+export type { InitOptions, Placement, TransportKind } from './init.js';
+export { launch, describeExit } from './launch.js';
+export type { LaunchOptions, LaunchResult, RankExit, Job } from './launch.js';

@@ -1,0 +1,79 @@
+// The collective benchmark: nccl-tests formulas and table, and a short real run.
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { bandwidth, busFactor, parseSize, sizeList, tableRow } from '../../bench/collectives/format.js';
+import { parseArgs } from '../../bench/collectives/run.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const run = `${root}dist/bench/collectives/run.js`;
+
+describe('nccl-tests conventions', () => {
+  it('bus bandwidth factors', () => {
+    expect(busFactor('allreduce', 4)).toBe(1.5);
+    expect(busFactor('allreduce', 2)).toBe(1);
+    expect(busFactor('reducescatter', 4)).toBe(0.75);
+    expect(busFactor('allgather', 5)).toBe(0.8);
+    expect(busFactor('alltoall', 3)).toBeCloseTo(2 / 3, 12);
+    expect(busFactor('broadcast', 8)).toBe(1);
+    expect(busFactor('reduce', 8)).toBe(1);
+    // 1 GB in 1 s on 4 ranks: algbw 1 GB/s, allreduce busbw 1.5 GB/s.
+    expect(bandwidth('allreduce', 4, 1e9, 1e6)).toEqual({ algbw: 1, busbw: 1.5 });
+  });
+
+  it('sizes and flags', () => {
+    expect(parseSize('64M')).toBe(64 * 1024 * 1024);
+    expect(parseSize('8')).toBe(8);
+    expect(parseSize('1.5K')).toBe(1536);
+    expect(() => parseSize('lots')).toThrow(/not a size/);
+    expect(sizeList(8, 64, 2, 4)).toEqual([8, 16, 32, 64]);
+    // Sizes are rounded down to whole elements per rank; those that round to 0 are skipped.
+    expect(sizeList(8, 100, 4, 12)).toEqual([24]);
+    expect(sizeList(8, 1024, 8, 4)).toEqual([8, 64, 512]);
+    const o = parseArgs(['--op', 'all', '-b', '1K', '-e', '1M', '-f', '4', '-n', '3', '--transport', 'socket']);
+    expect(o.colls).toEqual(['allreduce', 'reducescatter', 'allgather', 'alltoall', 'broadcast', 'reduce']);
+    expect([o.minBytes, o.maxBytes, o.factor, o.ranks, o.transport]).toEqual([1024, 1 << 20, 4, 3, 'socket']);
+    expect(parseArgs([]).transport).toBe('fabric');
+    expect(() => parseArgs(['--op', 'gather'])).toThrow(/--op must be one of/);
+    expect(() => parseArgs(['-r', '4', '-n', '4'])).toThrow(/not a rank/);
+  });
+
+  it('rows have the nccl-tests columns', () => {
+    const res = { timeUs: 1234.4, algbw: 0.85, busbw: 1.27, wrong: 0 };
+    const row = tableRow({ size: 1048576, count: 262144, type: 'float', redop: 'sum', root: -1, outOfPlace: res, inPlace: res });
+    expect(row.trim().split(/\s+/)).toEqual(['1048576', '262144', 'float', 'sum', '-1', '1234', '0.85', '1.27', '0', '1234', '0.85', '1.27', '0']);
+  });
+});
+
+describe('benchmark run', () => {
+  it('every collective on 3 ranks over TCP sockets, all results checked', async () => {
+    expect(existsSync(run), 'dist/ is missing: run `npx tsc -p tsconfig.json` (scripts/setup does)').toBe(true);
+    const child = spawn(process.execPath, [run, '-n', '3', '--op', 'all', '-b', '8', '-e', '256K', '-f', '32',
+      '--transport', 'socket', '-w', '1', '--iters', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    clearTimeout(timer);
+    expect(code, err).toBe(0);
+    expect(err).toMatch(/# \[\d+\/\d+\] allreduce/);           // progress lines
+    for (const c of ['allreduce', 'reducescatter', 'allgather', 'alltoall', 'broadcast', 'reduce']) {
+      expect(out).toContain(`# node-libfabric collectives benchmark: ${c}`);
+    }
+    expect(out).toMatch(/provider none \(TCP sockets, no libfabric\) \| progress n\/a \| libfabric n\/a/);
+    const rows = out.split('\n').filter((l) => /^\s+\d/.test(l)).map((l) => l.trim().split(/\s+/));
+    // 8 B .. 256 KiB by 32: four sizes, three for the per-rank-block collectives (8 B < 3 floats).
+    expect(rows.length).toBe(3 * 4 + 3 * 3);
+    for (const r of rows) {
+      expect(r).toHaveLength(13);
+      expect(r[8]).toBe('0');
+      expect(r[12]).toBe('0');
+      const [size, , , , , time, algbw] = r.map(Number);
+      expect(algbw).toBeCloseTo(size! / (time! * 1e3), 1);
+    }
+    expect(out.match(/Out of bounds values : 0 OK/g)).toHaveLength(6);
+  });
+});

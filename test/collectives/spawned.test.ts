@@ -1,0 +1,175 @@
+// Real multi-process jobs: ranks are spawned Node processes running the compiled
+// rank self-check (dist/bench/collectives/check.js), joined through the bootstrap.
+
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { launch, type Job } from '../../lib/collectives/launch.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const check = `${root}dist/bench/collectives/check.js`;
+const runner = `${root}dist/bin/node-libfabric-run.js`;
+if (!existsSync(check) || !existsSync(runner)) {
+  throw new Error('dist/ is missing the collectives programs: run `npx tsc -p tsconfig.json` (scripts/setup does)');
+}
+
+function collect(job: Job) {
+  const out: string[] = Array(job.children.length).fill('');
+  const err: string[] = Array(job.children.length).fill('');
+  job.children.forEach((c, r) => {
+    c.stdout!.on('data', (d: Buffer) => { out[r] += d.toString(); });
+    c.stderr!.on('data', (d: Buffer) => { err[r] += d.toString(); });
+  });
+  return { out, err };
+}
+
+async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+// The fabric runs need the native addon and the compiled binding; when both are built the
+// test runs (and must pass), so a broken binding cannot hide behind a skip.
+const bindingBuilt = existsSync(`${root}build/Release/node_libfabric.node`) && existsSync(`${root}dist/lib/index.js`);
+const fabricProvider = bindingBuilt ? 'tcp;ofi_rxm' : undefined;
+
+/** A port nobody listens on right now, for a bootstrap hosted by rank 0. */
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+/** Starts `size` ranks of check.js the way mpirun or srun would: no node-libfabric-run involved. */
+async function externalJob(size: number, vars: (rank: number) => NodeJS.ProcessEnv, args: string[]) {
+  const port = await freePort();
+  const base: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(NLF_|OMPI_COMM_WORLD|PMI_|SLURM_)/.test(k)) base[k] = v;
+  const runs = Array.from({ length: size }, (_, rank) => {
+    const child = spawn(process.execPath, [check, ...args], {
+      env: { ...base, ...vars(rank), NLF_BOOTSTRAP: `127.0.0.1:${port}`, NLF_TRANSPORT: 'socket', NLF_TIMEOUT_MS: '20000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '', err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+    return new Promise<{ code: number | null; out: string; err: string }>((resolve) => child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    }));
+  });
+  return Promise.all(runs);
+}
+
+describe('jobs of spawned ranks', () => {
+  it('node-libfabric-run runs 3 ranks that check every collective (TCP socket transport)', async () => {
+    const child = spawn(process.execPath, [runner, '-n', '3', '--transport', 'socket', check, '--counts', '0,1,7,3001'],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code, err).toBe(0);
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { rank: number; failures: string[]; checks: number });
+    expect(lines.map((l) => l.rank).sort()).toEqual([0, 1, 2]);
+    for (const l of lines) {
+      expect(l.failures).toEqual([]);
+      expect(l.checks).toBeGreaterThan(100);
+    }
+  });
+
+  it('a rank killed mid-collective makes the others fail quickly with a clear error', async () => {
+    const job = await launch({ ranks: 4, script: check, args: ['--counts', '1', '--loop'], transport: 'socket',
+                               stdio: 'pipe', graceMs: 5000, env: { NLF_TIMEOUT_MS: '30000' } });
+    const { out, err } = collect(job);
+    await waitFor(() => out.every((o) => o.includes('looping')), 30_000);
+    const t0 = Date.now();
+    job.children[2]!.kill('SIGKILL');
+    const res = await job.done;
+    // Well under the 30 s collective timeout: the failure is detected, not waited out.
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(res.code).toBe(128 + 9);
+    expect(res.abortReason).toBe('rank 2 was killed by SIGKILL');
+    for (const r of [0, 1, 3]) {
+      expect(res.exits[r]!.code).toBe(3);
+      expect(err[r]).toMatch(/rank 2 was killed by SIGKILL|connection to rank 2 lost/);
+    }
+  });
+
+  it('a stopped rank makes the others time out, and the launcher reaps it', async () => {
+    const job = await launch({ ranks: 3, script: check, args: ['--counts', '1', '--loop'], transport: 'socket',
+                               stdio: 'pipe', graceMs: 300, env: { NLF_TIMEOUT_MS: '1500' } });
+    const { out, err } = collect(job);
+    await waitFor(() => out.every((o) => o.includes('looping')), 30_000);
+    const t0 = Date.now();
+    job.children[1]!.kill('SIGSTOP');
+    const res = await job.done;
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(res.code).not.toBe(0);
+    expect(res.exits[1]!.signal).toMatch(/SIGTERM|SIGKILL/);
+    expect(err[0]! + err[2]!).toMatch(/did not complete within 1500 ms|job aborted/);
+  });
+
+  it('ranks started by mpirun (OMPI_COMM_WORLD_*) join through the bootstrap rank 0 hosts', async () => {
+    const res = await externalJob(3, (r) => ({ OMPI_COMM_WORLD_RANK: String(r), OMPI_COMM_WORLD_SIZE: '3' }), ['--counts', '0,5,301']);
+    for (const [r, x] of res.entries()) {
+      expect(x.code, x.err).toBe(0);
+      const l = JSON.parse(x.out.trim()) as { rank: number; size: number; failures: string[] };
+      expect([l.rank, l.size]).toEqual([r, 3]);
+      expect(l.failures).toEqual([]);
+    }
+  });
+
+  it('ranks started by Slurm (SLURM_PROCID/SLURM_NTASKS) join the same way; a missing NLF_BOOTSTRAP is a clear error', async () => {
+    const res = await externalJob(2, (r) => ({ SLURM_PROCID: String(r), SLURM_NTASKS: '2' }), ['--counts', '3']);
+    for (const [r, x] of res.entries()) {
+      expect(x.code, x.err).toBe(0);
+      expect((JSON.parse(x.out.trim()) as { rank: number }).rank).toBe(r);
+    }
+    const lone = spawn(process.execPath, [check], {
+      env: { PATH: process.env.PATH, SLURM_PROCID: '1', SLURM_NTASKS: '2' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    lone.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const code = await new Promise<number | null>((r) => lone.on('exit', r));
+    expect(code).not.toBe(0);
+    expect(err).toMatch(/NLF_BOOTSTRAP/);
+  });
+
+  it.runIf(fabricProvider)('3 ranks check every collective over libfabric tcp;ofi_rxm', async () => {
+    const job = await launch({ ranks: 3, script: check, args: ['--counts', '0,1,7,3001', '--large', '300001'],
+                               transport: 'fabric', provider: fabricProvider, stdio: 'pipe', timeoutMs: 60_000 });
+    const { out, err } = collect(job);
+    const res = await job.done;
+    expect(res.code, err.join('\n')).toBe(0);
+    for (const o of out) {
+      const l = JSON.parse(o.trim()) as { transport: string; failures: string[] };
+      expect(l.transport).toBe('fabric:tcp;ofi_rxm');
+      expect(l.failures).toEqual([]);
+    }
+  });
+
+  it.runIf(fabricProvider)('over libfabric, a rank killed mid-collective fails the others quickly', async () => {
+    const job = await launch({ ranks: 3, script: check, args: ['--counts', '1', '--loop'], transport: 'fabric',
+                               provider: fabricProvider, stdio: 'pipe', graceMs: 5000, env: { NLF_TIMEOUT_MS: '30000' } });
+    const { out, err } = collect(job);
+    await waitFor(() => out.every((o) => o.includes('looping')), 30_000);
+    const t0 = Date.now();
+    job.children[1]!.kill('SIGKILL');
+    const res = await job.done;
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(res.abortReason).toBe('rank 1 was killed by SIGKILL');
+    for (const r of [0, 2]) {
+      expect(res.exits[r]!.code).toBe(3);
+      expect(err[r]).toMatch(/rank 1 was killed by SIGKILL/);
+    }
+  });
+});
