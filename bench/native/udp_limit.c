@@ -1,0 +1,473 @@
+/*
+ * udp_limit: how fast UDP itself moves data over loopback on this machine, the ceiling
+ * a UDP-based transport (softuet) is measured against.  A sender process streams
+ * messages of -m bytes, cut into datagrams of -s bytes, to a receiver process on
+ * 127.0.0.1 for -T seconds; the figure is what the receiver got per second (loopback
+ * drops what the receiver cannot keep up with, so the sender's rate is no limit).
+ *
+ * Modes: mmsg (sendmmsg/recvmmsg batches of -b datagrams) and gso (each sendmmsg entry
+ * a super-datagram segmented by the kernel with UDP_SEGMENT, received with UDP_GRO).
+ * The receiver checks the payload of its last batch; a mismatch exits with status 3.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+#define MAX_BATCH 1024
+#define MAX_SIZES 16
+#define SUPER_MAX 65000 /* payload of one GSO super-datagram (IPv4 limit is 65507) */
+#define END_LEN 1       /* end-of-run markers are one byte; data datagrams are larger */
+
+enum mode { MODE_MMSG, MODE_GSO };
+static const char *const mode_names[] = {"mmsg", "gso"};
+
+static struct {
+	size_t dgrams[MAX_SIZES];
+	int ndgrams;
+	size_t message;
+	int batch;
+	double seconds;
+	bool modes[2];
+	bool json;
+	int timeout_s;
+} o = {.dgrams = {4096, 9000, 65000}, .ndgrams = 3, .message = 1u << 20, .batch = 32,
+       .seconds = 0.5, .modes = {true, true}, .timeout_s = 300};
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "udp_limit: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint8_t pattern(size_t i, size_t dgram)
+{
+	return (uint8_t)(i * 131u + dgram * 7u + 0x5au);
+}
+
+/* Whether a received buffer is whole datagrams of the pattern (GRO joins several);
+ * `expect` holds one datagram's worth. */
+static bool payload_ok(const uint8_t *b, size_t len, const uint8_t *expect, size_t dgram)
+{
+	for (size_t off = 0; off < len; off += dgram) {
+		size_t n = len - off < dgram ? len - off : dgram;
+		if (memcmp(b + off, expect, n))
+			return false;
+	}
+	return true;
+}
+
+struct rx_result {
+	uint64_t bytes, dgrams;
+	double seconds;
+	int32_t checked, ok;
+};
+
+static void xwrite(int fd, const void *p, size_t n)
+{
+	if (write(fd, p, n) != (ssize_t)n)
+		die("pipe write: %s", strerror(errno));
+}
+
+static void xread(int fd, void *p, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (char *)p + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			die("the receiver went away");
+		got += (size_t)r;
+	}
+}
+
+static int udp_socket(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	return fd;
+}
+
+static void big_buffers(int fd, int opt, int force_opt)
+{
+	int sz = 16 << 20;
+	/* the FORCE variant exceeds rmem_max/wmem_max when allowed; else take what we get */
+	if (setsockopt(fd, SOL_SOCKET, force_opt, &sz, sizeof(sz)))
+		setsockopt(fd, SOL_SOCKET, opt, &sz, sizeof(sz));
+}
+
+static void receiver(int out, enum mode mode, size_t dgram)
+{
+	int fd = udp_socket();
+	big_buffers(fd, SO_RCVBUF, SO_RCVBUFFORCE);
+	if (mode == MODE_GSO) {
+		int on = 1;
+		if (setsockopt(fd, IPPROTO_UDP, UDP_GRO, &on, sizeof(on)))
+			die("UDP_GRO: %s", strerror(errno));
+	}
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
+		die("bind: %s", strerror(errno));
+	socklen_t alen = sizeof(a);
+	getsockname(fd, (struct sockaddr *)&a, &alen);
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+	size_t buflen = mode == MODE_GSO ? 65536 : dgram;
+	int batch = o.batch;
+	uint8_t *bufs = malloc(buflen * (size_t)batch);
+	struct mmsghdr *msgs = calloc((size_t)batch, sizeof(*msgs));
+	struct iovec *iov = calloc((size_t)batch, sizeof(*iov));
+	if (!bufs || !msgs || !iov)
+		die("out of memory");
+	for (int i = 0; i < batch; i++) {
+		iov[i].iov_base = bufs + (size_t)i * buflen;
+		iov[i].iov_len = buflen;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	uint16_t port = ntohs(a.sin_port);
+	xwrite(out, &port, sizeof(port));
+
+	uint8_t *expect = malloc(dgram);
+	for (size_t i = 0; i < dgram; i++)
+		expect[i] = pattern(i, dgram);
+
+	/* One datagram (or GRO super-datagram) of every batch is checked, right after it
+	 * arrived: cheap (a memcmp of 1/batch of the bytes) and it covers the whole run. */
+	struct rx_result r = {0};
+	r.ok = 1;
+	double first = 0, last = 0;
+	bool ended = false;
+	while (!ended) {
+		int n = recvmmsg(fd, msgs, (unsigned)batch, MSG_WAITFORONE, NULL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if (r.bytes)
+					break; /* idle after data: the end markers were lost */
+				continue;
+			}
+			die("recvmmsg: %s", strerror(errno));
+		}
+		double t = now_s();
+		int data = 0, probe = -1;
+		for (int i = 0; i < n; i++) {
+			size_t len = msgs[i].msg_len;
+			if (len == END_LEN) {
+				ended = true;
+				continue;
+			}
+			r.bytes += len;
+			r.dgrams += (len + dgram - 1) / dgram;
+			data++;
+			probe = i;
+		}
+		if (data) {
+			if (!first)
+				first = t;
+			last = t;
+			r.checked++;
+			if (!payload_ok(iov[probe].iov_base, msgs[probe].msg_len, expect, dgram))
+				r.ok = 0;
+		}
+	}
+	r.seconds = last - first;
+	xwrite(out, &r, sizeof(r));
+	exit(0);
+}
+
+struct row {
+	enum mode mode;
+	size_t dgram;
+	double tx_mbps, rx_mbps, loss;
+	uint64_t rx_bytes;
+	double seconds;
+	bool ok;
+	int checked;
+};
+
+static struct row run(enum mode mode, size_t dgram)
+{
+	int p[2];
+	if (pipe(p))
+		die("pipe: %s", strerror(errno));
+	pid_t child = fork();
+	if (child < 0)
+		die("fork: %s", strerror(errno));
+	if (child == 0) {
+		close(p[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		receiver(p[1], mode, dgram);
+	}
+	close(p[1]);
+	uint16_t port;
+	xread(p[0], &port, sizeof(port));
+
+	int fd = udp_socket();
+	big_buffers(fd, SO_SNDBUF, SO_SNDBUFFORCE);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (connect(fd, (struct sockaddr *)&to, sizeof(to)))
+		die("connect: %s", strerror(errno));
+
+	/* unit: bytes handed to the kernel per mmsghdr entry */
+	size_t unit = dgram;
+	if (mode == MODE_GSO) {
+		size_t segs = SUPER_MAX / dgram;
+		if (segs < 1)
+			segs = 1;
+		if (segs > 64)
+			segs = 64;
+		unit = segs * dgram;
+	}
+	uint8_t *payload = malloc(unit);
+	for (size_t i = 0; i < unit; i++)
+		payload[i] = pattern(i % dgram, dgram);
+	int batch = o.batch;
+	struct mmsghdr *msgs = calloc((size_t)batch, sizeof(*msgs));
+	struct iovec *iov = calloc((size_t)batch, sizeof(*iov));
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} *ctrl = calloc((size_t)batch, sizeof(*ctrl));
+	for (int i = 0; i < batch; i++) {
+		iov[i].iov_base = payload;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		if (mode == MODE_GSO) {
+			msgs[i].msg_hdr.msg_control = ctrl[i].buf;
+			msgs[i].msg_hdr.msg_controllen = sizeof(ctrl[i].buf);
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr);
+			cm->cmsg_level = SOL_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			uint16_t seg = (uint16_t)dgram;
+			memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+		}
+	}
+
+	uint64_t tx_bytes = 0, tx_dgrams = 0;
+	double t0 = now_s(), end = t0 + o.seconds, t1 = t0;
+	size_t left = 0; /* of the current message */
+	while (t1 < end) {
+		int n = 0;
+		while (n < batch) {
+			if (left == 0)
+				left = o.message;
+			size_t len = left < unit ? left : unit;
+			iov[n].iov_len = len;
+			left -= len;
+			n++;
+		}
+		int sent = 0;
+		while (sent < n) {
+			int r = sendmmsg(fd, msgs + sent, (unsigned)(n - sent), 0);
+			if (r < 0) {
+				if (errno == EINTR || errno == ENOBUFS || errno == EAGAIN)
+					continue;
+				if (errno == ECONNREFUSED)
+					continue; /* an ICMP from a moment the receiver was busy */
+				if (errno == EIO && mode == MODE_GSO)
+					die("UDP_SEGMENT is not supported here");
+				die("sendmmsg: %s", strerror(errno));
+			}
+			for (int i = sent; i < sent + r; i++) {
+				tx_bytes += iov[i].iov_len;
+				tx_dgrams += (iov[i].iov_len + dgram - 1) / dgram;
+			}
+			sent += r;
+		}
+		t1 = now_s();
+	}
+	/* several one-byte markers: loopback may drop some when the receiver lags */
+	uint8_t mark = 0;
+	for (int i = 0; i < 20; i++) {
+		if (send(fd, &mark, END_LEN, 0) < 0 && errno != ECONNREFUSED)
+			break;
+		usleep(1000);
+	}
+	struct rx_result rr;
+	xread(p[0], &rr, sizeof(rr));
+	int status;
+	waitpid(child, &status, 0);
+	close(p[0]);
+	close(fd);
+	free(payload);
+	free(msgs);
+	free(iov);
+	free(ctrl);
+
+	struct row row = {.mode = mode, .dgram = dgram, .rx_bytes = rr.bytes,
+			  .seconds = rr.seconds, .ok = rr.ok && rr.checked > 0,
+			  .checked = rr.checked};
+	row.tx_mbps = (double)tx_bytes / (t1 - t0) / 1e6;
+	row.rx_mbps = rr.seconds > 0 ? (double)rr.bytes / rr.seconds / 1e6 : 0;
+	row.loss = tx_dgrams ? 1.0 - (double)rr.dgrams / (double)tx_dgrams : 0;
+	if (row.loss < 0)
+		row.loss = 0;
+	return row;
+}
+
+static size_t parse_size(const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		die("bad size '%s'", s);
+	if (*end == 'k' || *end == 'K')
+		v <<= 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		v <<= 20, end++;
+	if (*end)
+		die("bad size '%s'", s);
+	return (size_t)v;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: udp_limit [-s dgram,...] [-m message] [-b batch] [-M mmsg,gso] "
+		   "[-T seconds] [--timeout s] [--json]\n"
+		   "  -s sizes    datagram payload sizes, 64..65000 (default 4096,9000,65000)\n"
+		   "  -m bytes    message size the stream is cut into (default 1m)\n"
+		   "  -b batch    datagrams per sendmmsg/recvmmsg (default 32, max %d)\n"
+		   "  -M modes    mmsg, gso or both (default mmsg,gso)\n"
+		   "  -T seconds  sending time per run (default 0.5)\n"
+		   "exit status: 0 ok, 1 usage, 2 error, 3 payload mismatch\n",
+		MAX_BATCH);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"timeout", required_argument, NULL, 'O'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	char *save, *t;
+	while ((c = getopt_long(argc, argv, "s:m:b:M:T:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o.ndgrams = 0;
+			for (t = strtok_r(optarg, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+				if (o.ndgrams == MAX_SIZES)
+					die("at most %d sizes", MAX_SIZES);
+				size_t v = parse_size(t);
+				if (v < 64 || v > SUPER_MAX)
+					die("datagram size must be in [64, %d], got %zu", SUPER_MAX, v);
+				o.dgrams[o.ndgrams++] = v;
+			}
+			if (!o.ndgrams)
+				die("no sizes given");
+			break;
+		case 'm':
+			o.message = parse_size(optarg);
+			if (o.message < 64)
+				die("message size must be at least 64 bytes");
+			break;
+		case 'b':
+			o.batch = atoi(optarg);
+			if (o.batch < 1 || o.batch > MAX_BATCH)
+				die("batch must be in [1, %d]", MAX_BATCH);
+			break;
+		case 'M':
+			o.modes[0] = o.modes[1] = false;
+			for (t = strtok_r(optarg, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+				if (!strcmp(t, "mmsg"))
+					o.modes[MODE_MMSG] = true;
+				else if (!strcmp(t, "gso"))
+					o.modes[MODE_GSO] = true;
+				else
+					die("unknown mode '%s' (mmsg, gso)", t);
+			}
+			break;
+		case 'T':
+			o.seconds = strtod(optarg, NULL);
+			if (!(o.seconds > 0 && o.seconds <= 60))
+				die("-T must be in (0, 60]");
+			break;
+		case 'j': o.json = true; break;
+		case 'O': o.timeout_s = atoi(optarg) > 0 ? atoi(optarg) : 300; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 1;
+	}
+	alarm((unsigned)o.timeout_s);
+
+	bool all_ok = true;
+	int rows = 0;
+	if (o.json)
+		printf("{\"tool\":\"udp_limit\",\"message\":%zu,\"batch\":%d,\"seconds\":%.3f,"
+		       "\"rows\":[",
+		       o.message, o.batch, o.seconds);
+	else
+		printf("# udp_limit 127.0.0.1 message %zu batch %d seconds %.2f\n"
+		       "%-6s%-8s%12s%12s%8s  %s\n",
+		       o.message, o.batch, o.seconds, "mode", "dgram", "tx MB/sec", "MB/sec",
+		       "loss", "check");
+	fflush(stdout);
+	for (int m = 0; m < 2; m++) {
+		if (!o.modes[m])
+			continue;
+		for (int i = 0; i < o.ndgrams; i++) {
+			struct row r = run((enum mode)m, o.dgrams[i]);
+			all_ok = all_ok && r.ok;
+			if (o.json)
+				printf("%s{\"mode\":\"%s\",\"dgram\":%zu,\"message\":%zu,"
+				       "\"tx_mb_per_sec\":%.3f,\"mb_per_sec\":%.3f,\"loss\":%.4f,"
+				       "\"rx_bytes\":%llu,\"time\":%.6f,\"check\":\"%s\"}",
+				       rows++ ? "," : "", mode_names[m], r.dgram, o.message,
+				       r.tx_mbps, r.rx_mbps, r.loss, (unsigned long long)r.rx_bytes,
+				       r.seconds, r.ok ? "ok" : "mismatch");
+			else
+				printf("%-6s%-8zu%12.1f%12.1f%7.1f%%  %s\n", mode_names[m], r.dgram,
+				       r.tx_mbps, r.rx_mbps, r.loss * 100, r.ok ? "ok" : "MISMATCH");
+			fflush(stdout);
+		}
+	}
+	if (o.json)
+		printf("],\"check\":\"%s\"}\n", all_ok ? "ok" : "mismatch");
+	return all_ok ? 0 : 3;
+}

@@ -1,0 +1,226 @@
+// Pure core of the point-to-point bench: the shapes of results, fabtests-style tables
+// and the ratio tables. No I/O here, so the formatting and the ratios can be tested
+// without a fabric.
+
+export type Op = 'write' | 'read' | 'send' | 'tsend' | 'pingpong';
+export const OPS: readonly Op[] = ['write', 'read', 'send', 'tsend', 'pingpong'];
+
+/** One size of one run; the field names are those of `fi_bench --json`. */
+export interface Row {
+  bytes: number;
+  iters: number;
+  total: number;
+  time: number;
+  mb_per_sec: number;
+  usec_per_xfer: number;
+  mxfers_per_sec: number;
+  check: 'ok' | 'mismatch';
+}
+
+/** Which program produced a run: the C baseline, the Node binding, or Node's batch form. */
+export type Impl = 'native' | 'node' | 'node-batch';
+
+export interface Run {
+  impl: Impl;
+  provider: string;
+  op: Op;
+  pairs: number;
+  window: number;
+  progress?: string;
+  mrMode?: string[];
+  rows: Row[];
+  error?: string;
+}
+
+export interface UdpRow {
+  mode: string;
+  dgram: number;
+  message: number;
+  tx_mb_per_sec: number;
+  mb_per_sec: number;
+  loss: number;
+  check: 'ok' | 'mismatch';
+}
+
+/** Derives the figures of a row from what was measured, as fi_bench does. */
+export function makeRow(op: Op, bytes: number, iters: number, pairs: number, time: number,
+  ok: boolean): Row {
+  const xfers = iters * pairs * (op === 'pingpong' ? 2 : 1);
+  const total = xfers * bytes;
+  return {
+    bytes, iters, total, time,
+    mb_per_sec: total / time / 1e6,
+    usec_per_xfer: (time * 1e6) / xfers,
+    mxfers_per_sec: xfers / time / 1e6,
+    check: ok ? 'ok' : 'mismatch',
+  };
+}
+
+/** fabtests' short units: 4k, 1m for bytes (base 1024), 10k for counts (base 1000). */
+export function human(v: number, base = 1024): string {
+  const units = ['', 'k', 'm', 'g', 't'];
+  let u = 0;
+  while (v >= base && u < units.length - 1) {
+    v /= base;
+    u++;
+  }
+  if (u === 0) return v.toFixed(0);
+  return (Number.isInteger(v) ? v.toFixed(0) : v.toFixed(1)) + units[u];
+}
+
+/** Parses 8, 4k, 1m, 64KiB-style sizes; throws on anything else. */
+export function parseSize(s: string): number {
+  const m = /^(\d+)\s*([kmg]?)(i?b)?$/i.exec(s.trim());
+  if (!m) throw new Error(`bad size '${s}' (use 8, 4k, 1m)`);
+  const shift = { '': 0, k: 10, m: 20, g: 30 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const v = Number(m[1]) * 2 ** shift;
+  if (!Number.isSafeInteger(v) || v < 1) throw new Error(`bad size '${s}'`);
+  return v;
+}
+
+/** "all" (8 B..4 MiB), "lo:hi" (powers of two) or a comma list. */
+export function parseSizes(s: string): number[] {
+  if (s === 'all') return powersOfTwo(8, 4 << 20);
+  if (s.includes(':')) {
+    const [lo, hi] = s.split(':').map(parseSize);
+    if (lo > hi) throw new Error(`bad size range '${s}'`);
+    return powersOfTwo(lo, hi);
+  }
+  const sizes = s.split(',').filter((t) => t.length > 0).map(parseSize);
+  if (sizes.length === 0) throw new Error(`no sizes in '${s}'`);
+  return sizes;
+}
+
+function powersOfTwo(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let v = lo; v <= hi; v *= 2) out.push(v);
+  return out;
+}
+
+/** The byte every bench writes at offset i of a message of `size` bytes (as in C). */
+export function patternByte(i: number, size: number): number {
+  return (i * 131 + size * 7 + 0x5a) & 0xff;
+}
+
+function pad(s: string, n: number, right = false): string {
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+export function runTitle(r: Run): string {
+  const w = r.op === 'pingpong' ? 1 : r.window;
+  return `${r.impl} ${r.provider} ${r.op} (pairs ${r.pairs}, window ${w}` +
+    (r.progress ? `, progress ${r.progress}` : '') + ')';
+}
+
+/** One fabtests-style table. */
+export function formatRun(r: Run): string {
+  const lines = [`## ${runTitle(r)}`];
+  if (r.error) {
+    lines.push(`   failed: ${r.error}`);
+    return lines.join('\n');
+  }
+  lines.push(pad('bytes', 10) + pad('iters', 8) + pad('total', 8) + pad('time', 9) +
+    pad('MB/sec', 10, true) + ' ' + pad('usec/xfer', 12, true) + ' ' + pad('Mxfers/sec', 12, true));
+  for (const row of r.rows) {
+    lines.push(pad(human(row.bytes), 10) + pad(human(row.iters, 1000), 8) +
+      pad(human(row.total), 8) + pad(row.time.toFixed(2) + 's', 9) +
+      pad(row.mb_per_sec.toFixed(2), 10, true) + ' ' + pad(row.usec_per_xfer.toFixed(2), 12, true) +
+      ' ' + pad(row.mxfers_per_sec.toFixed(4), 12, true) +
+      (row.check === 'ok' ? '' : '  DATA MISMATCH'));
+  }
+  return lines.join('\n');
+}
+
+/**
+ * How two runs compare at one size. Bandwidth ops: a/b of MB/s (higher is better for a).
+ * Ping-pong: a/b of one-way latency (lower is better for a); `diffUsec` is a-b.
+ */
+export interface Ratio { bytes: number; ratio: number; diffUsec: number }
+
+export function compare(a: Run, b: Run): Ratio[] {
+  const out: Ratio[] = [];
+  for (const ra of a.rows) {
+    const rb = b.rows.find((x) => x.bytes === ra.bytes);
+    if (!rb) continue;
+    const ratio = a.op === 'pingpong' ? ra.usec_per_xfer / rb.usec_per_xfer : ra.mb_per_sec / rb.mb_per_sec;
+    out.push({ bytes: ra.bytes, ratio, diffUsec: ra.usec_per_xfer - rb.usec_per_xfer });
+  }
+  return out;
+}
+
+/**
+ * A ratio table: one row per size, one column per named pair of runs.
+ * Ping-pong columns show the latency ratio and the difference in microseconds.
+ */
+export function formatRatioTable(title: string, columns: Array<{ name: string; a?: Run; b?: Run }>): string {
+  const usable = columns.filter((c) => c.a && c.b && !c.a.error && !c.b.error) as
+    Array<{ name: string; a: Run; b: Run }>;
+  if (usable.length === 0) return `## ${title}\n   (nothing to compare)`;
+  const per = usable.map((c) => ({ c, ratios: compare(c.a, c.b) }));
+  const sizes = [...new Set(per.flatMap((p) => p.ratios.map((r) => r.bytes)))].sort((x, y) => x - y);
+  const widths = usable.map((c) => Math.max(c.a.op === 'pingpong' ? 22 : 12, c.name.length + 2));
+  const lines = [`## ${title}`, pad('bytes', 10) + usable.map((c, i) => pad(c.name, widths[i], true)).join('')];
+  for (const bytes of sizes) {
+    let line = pad(human(bytes), 10);
+    for (const [i, p] of per.entries()) {
+      const r = p.ratios.find((x) => x.bytes === bytes);
+      let cell = '-';
+      if (r) {
+        cell = r.ratio.toFixed(2);
+        if (p.c.a.op === 'pingpong') cell += ` (${r.diffUsec >= 0 ? '+' : ''}${r.diffUsec.toFixed(1)}us)`;
+      }
+      line += pad(cell, widths[i], true);
+    }
+    lines.push(line);
+  }
+  return lines.join('\n');
+}
+
+export function formatUdp(rows: UdpRow[]): string {
+  const lines = ['## UDP loopback limit (udp_limit, 127.0.0.1)',
+    pad('mode', 6) + pad('dgram', 8) + pad('message', 9) + pad('tx MB/sec', 12, true) +
+      pad('MB/sec', 12, true) + pad('loss', 8, true) + '  check'];
+  for (const r of rows) {
+    lines.push(pad(r.mode, 6) + pad(String(r.dgram), 8) + pad(human(r.message), 9) +
+      pad(r.tx_mb_per_sec.toFixed(1), 12, true) + pad(r.mb_per_sec.toFixed(1), 12, true) +
+      pad((r.loss * 100).toFixed(1) + '%', 8, true) + '  ' + r.check);
+  }
+  return lines.join('\n');
+}
+
+/** softuet's 1 MiB write bandwidth as a fraction of each UDP limit row. */
+export function formatUdpFraction(write: Run | undefined, udp: UdpRow[], bytes = 1 << 20): string {
+  const row = write?.rows.find((r) => r.bytes === bytes);
+  const lines = [`## ${write?.provider ?? 'softuet'} ${write?.op ?? 'write'} at ${human(bytes)} / UDP limit`];
+  if (!row || udp.length === 0) {
+    lines.push('   (nothing to compare)');
+    return lines.join('\n');
+  }
+  lines.push(pad('mode', 6) + pad('dgram', 8) + pad('UDP MB/sec', 12, true) + pad('fraction', 10, true));
+  for (const u of udp) {
+    lines.push(pad(u.mode, 6) + pad(String(u.dgram), 8) + pad(u.mb_per_sec.toFixed(1), 12, true) +
+      pad((row.mb_per_sec / u.mb_per_sec).toFixed(2), 10, true));
+  }
+  return lines.join('\n');
+}
+
+/** The scaling figure: bandwidth at one size against pairs or ops in flight. */
+export interface ScalingPoint { provider: string; op: Op; bytes: number; pairs: number; window: number; mbPerSec: number }
+
+export function formatScaling(points: ScalingPoint[]): string {
+  const lines = ['## Scaling (native fi_bench): MB/sec by concurrent pairs and by ops in flight'];
+  const keys = [...new Set(points.map((p) => `${p.provider}|${p.op}|${p.bytes}`))];
+  const pairCols = [...new Set(points.filter((p) => p.window === 64).map((p) => p.pairs))].sort((a, b) => a - b);
+  const winCols = [...new Set(points.filter((p) => p.pairs === 1).map((p) => p.window))].sort((a, b) => a - b);
+  lines.push(pad('provider op bytes', 28) + pairCols.map((p) => pad(`P=${p}`, 10, true)).join('') +
+    ' |' + winCols.map((w) => pad(`w=${w}`, 10, true)).join(''));
+  for (const k of keys) {
+    const [provider, op, bytes] = k.split('|');
+    const at = (pairs: number, window: number) => points.find((p) => p.provider === provider &&
+      p.op === op && p.bytes === Number(bytes) && p.pairs === pairs && p.window === window);
+    lines.push(pad(`${provider} ${op} ${human(Number(bytes))}`, 28) +
+      pairCols.map((p) => pad(at(p, 64)?.mbPerSec.toFixed(0) ?? '-', 10, true)).join('') + ' |' +
+      winCols.map((w) => pad(at(1, w)?.mbPerSec.toFixed(0) ?? '-', 10, true)).join(''));
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,203 @@
+// `npm run bench:p2p`: point-to-point bandwidth and latency on every provider, native C
+// (bench/native/fi_bench) beside Node (lib/fabric, one child process per side, as
+// fi_bench runs one process per side), the UDP loopback limit, and the ratios.
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { binDir, fiBench, probe, udpLimit, type Probe } from './native.js';
+import { nodeRun } from './node.js';
+import { loadBinding } from './node-peer.js';
+import {
+  formatRatioTable, formatRun, formatScaling, formatUdp, formatUdpFraction, OPS, parseSizes,
+  type Op, type Run, type ScalingPoint, type UdpRow,
+} from './report.js';
+
+const USAGE = `usage: node dist/bench/p2p/run.js [options]
+  --quick              sizes 8,4k,64k,1m, 0.1 s per size
+  --providers LIST     comma list (default: softuet if built, tcp;ofi_rxm, net)
+  --sockets            also run the sockets provider
+  --ops LIST           write,read,send,tsend,pingpong (default all)
+  --sizes LIST         all | lo:hi | 8,4k,1m (default all: 8 B..4 MiB)
+  --seconds S          target time per size (default 0.3; --quick 0.1)
+  --window N           ops in flight for bandwidth (default 64)
+  --reps N             measured runs per size, median reported (default 3; --quick 1)
+  --no-node            native only
+  --no-batch           skip the Node batch-form runs (write/send/tsend up to 4 KiB)
+  --no-udp             skip the UDP limit
+  --scaling            also 1,2,4,8 pairs and 1,16,64 in flight (write at 64k and 1m)
+  --json FILE          write every result to FILE
+Programs are taken from $NLF_BIN_DIR (default build/native/bin).`;
+
+interface Report {
+  date: string; libfabric: string; cpus: number; loadavg: number[]; node: string; binDir: string;
+  providers: Record<string, Probe | { error: string }>;
+  runs: Run[]; udp: UdpRow[]; scaling: ScalingPoint[]; nodeError?: string;
+}
+
+const DEFAULT_PROVIDERS = ['softuet', 'tcp;ofi_rxm', 'net'];
+
+function log(s: string): void {
+  process.stdout.write(s + '\n');
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      providers: { type: 'string' },
+      sockets: { type: 'boolean', default: false },
+      ops: { type: 'string' },
+      sizes: { type: 'string' },
+      seconds: { type: 'string' },
+      window: { type: 'string' },
+      reps: { type: 'string' },
+      'no-node': { type: 'boolean', default: false },
+      'no-batch': { type: 'boolean', default: false },
+      'no-udp': { type: 'boolean', default: false },
+      scaling: { type: 'boolean', default: false },
+      json: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    log(USAGE);
+    return 0;
+  }
+  const sizes = parseSizes(values.sizes ?? (values.quick ? '8,4k,64k,1m' : 'all'));
+  const seconds = values.seconds ? Number(values.seconds) : values.quick ? 0.1 : 0.3;
+  if (!(seconds > 0 && seconds <= 60)) throw new Error('--seconds must be in (0, 60]');
+  const window = values.window ? Number(values.window) : 64;
+  if (!Number.isInteger(window) || window < 1 || window > 4096) throw new Error('--window must be an integer in [1, 4096]');
+  const reps = values.reps ? Number(values.reps) : values.quick ? 1 : 3;
+  if (!Number.isInteger(reps) || reps < 1 || reps > 100) throw new Error('--reps must be an integer in [1, 100]');
+  const ops = (values.ops?.split(',') ?? [...OPS]) as Op[];
+  for (const op of ops) if (!OPS.includes(op)) throw new Error(`unknown op '${op}' (${OPS.join(', ')})`);
+  const explicit = values.providers !== undefined;
+  const wanted = values.providers?.split(',').map((p) => p.trim()) ?? [...DEFAULT_PROVIDERS];
+  // 'tcp;ofi_rxm' contains a comma-free ';', so a comma list is unambiguous
+  if (values.sockets && !wanted.includes('sockets')) wanted.push('sockets');
+
+  const report: Report = {
+    date: new Date().toISOString(), libfabric: '?', cpus: cpus().length, loadavg: loadavg(),
+    node: process.version, binDir: binDir(), providers: {}, runs: [], udp: [], scaling: [],
+  };
+
+  const providers: string[] = [];
+  for (const p of wanted) {
+    const r = await probe(p);
+    report.providers[p] = r;
+    if ('error' in r) {
+      if (explicit || p !== 'softuet') log(`# provider ${p}: not available (${r.error})`);
+      else log(`# provider softuet: not built or not loadable, skipped (${r.error})`);
+    } else {
+      providers.push(p);
+      report.libfabric = r.libfabric;
+    }
+  }
+
+  let nodeOk = !values['no-node'];
+  if (nodeOk) {
+    try {
+      const b = await loadBinding();
+      report.libfabric = b.libfabricVersion();
+    } catch (e) {
+      nodeOk = false;
+      report.nodeError = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    }
+  }
+
+  log(`# node-libfabric p2p bench  ${report.date}`);
+  log(`# libfabric ${report.libfabric}  cpus ${report.cpus}  load ${report.loadavg.map((l) => l.toFixed(2)).join(' ')}  node ${report.node}`);
+  log(`# providers ${providers.join(', ') || '(none)'}  ops ${ops.join(',')}  sizes ${sizes.length}  ${seconds} s/size x ${reps} (median)  window ${window}`);
+  log(`# native: ${report.binDir}/fi_bench (client + server process)  node: ${nodeOk ? 'lib/fabric, one child process per side' : `skipped (${report.nodeError ?? '--no-node'})`}`);
+  if (providers.length === 0) {
+    log('# nothing to run: no provider available');
+    return 1;
+  }
+
+  const find = (impl: Run['impl'], provider: string, op: Op): Run | undefined =>
+    report.runs.find((r) => r.impl === impl && r.provider === provider && r.op === op && r.pairs === 1 && (op === 'pingpong' || r.window === window));
+
+  for (const provider of providers) {
+    for (const op of ops) {
+      const native = await fiBench({ provider, op, sizes, window, seconds, reps });
+      report.runs.push(native);
+      log('\n' + formatRun(native));
+      if (nodeOk) {
+        const node = await nodeRun({ provider, op, sizes, window, seconds, reps, batch: false });
+        report.runs.push(node);
+        log('\n' + formatRun(node));
+        const small = sizes.filter((s) => s <= 4096);
+        if (!values['no-batch'] && small.length > 0 && (op === 'write' || op === 'send' || op === 'tsend')) {
+          const batch = await nodeRun({ provider, op, sizes: small, window, seconds, reps, batch: true });
+          report.runs.push(batch);
+          log('\n' + formatRun(batch));
+        }
+      }
+    }
+  }
+
+  if (!values['no-udp']) {
+    const u = await udpLimit({ dgrams: [4096, 9000, 65000], message: 1 << 20, seconds: Math.max(0.2, seconds * 2) });
+    report.udp = u.rows;
+    log('\n' + formatUdp(u.rows) + (u.error ? `\n   failed: ${u.error}` : ''));
+  }
+
+  if (values.scaling) {
+    for (const provider of providers) {
+      for (const bytes of [64 << 10, 1 << 20]) {
+        const points: Array<[number, number]> = [[1, 64], [2, 64], [4, 64], [8, 64], [1, 1], [1, 16]];
+        for (const [pairs, w] of points) {
+          const r = await fiBench({ provider, op: 'write', sizes: [bytes], window: w, pairs, seconds, reps });
+          const row = r.rows[0];
+          if (row) report.scaling.push({ provider, op: 'write', bytes, pairs, window: w, mbPerSec: row.mb_per_sec });
+          else log(`# scaling ${provider} P=${pairs} w=${w}: ${r.error ?? 'no result'}`);
+        }
+      }
+    }
+    log('\n' + formatScaling(report.scaling));
+  }
+
+  // ratio tables
+  if (nodeOk) {
+    for (const provider of providers) {
+      log('\n' + formatRatioTable(`Node/native, ${provider} (MB/s ratio; pingpong: latency ratio and difference)`,
+        ops.map((op) => ({ name: op, a: find('node', provider, op), b: find('native', provider, op) }))));
+      const batchOps = ops.filter((op) => op === 'write' || op === 'send' || op === 'tsend');
+      if (!values['no-batch'] && batchOps.length > 0) {
+        log('\n' + formatRatioTable(`Node batch form/native, ${provider} (message rate ratio)`,
+          batchOps.map((op) => ({ name: op, a: find('node-batch', provider, op), b: find('native', provider, op) }))));
+      }
+    }
+  }
+  const lead = providers.includes('softuet') ? 'softuet' : undefined;
+  if (lead) {
+    for (const peer of ['tcp;ofi_rxm', 'net'].filter((p) => providers.includes(p))) {
+      log('\n' + formatRatioTable(`softuet/${peer}, native (MB/s ratio; pingpong: latency ratio and difference)`,
+        ops.map((op) => ({ name: op, a: find('native', lead, op), b: find('native', peer, op) }))));
+    }
+    if (report.udp.length > 0) log('\n' + formatUdpFraction(find('native', lead, 'write'), report.udp));
+  } else {
+    if (providers.includes('tcp;ofi_rxm') && providers.includes('net')) {
+      log('\n' + formatRatioTable('net/tcp;ofi_rxm, native (softuet not available)',
+        ops.map((op) => ({ name: op, a: find('native', 'net', op), b: find('native', 'tcp;ofi_rxm', op) }))));
+    }
+    const best = providers[0];
+    if (report.udp.length > 0) log('\n' + formatUdpFraction(find('native', best, 'write'), report.udp));
+  }
+
+  if (values.json) {
+    writeFileSync(values.json, JSON.stringify(report, null, 2) + '\n');
+    log(`\n# results written to ${values.json}`);
+  }
+  const bad = report.runs.filter((r) => r.error || r.rows.some((row) => row.check !== 'ok'));
+  for (const r of bad) log(`# FAILED: ${r.impl} ${r.provider} ${r.op}: ${r.error ?? 'data mismatch'}`);
+  if (report.udp.some((u) => u.check !== 'ok')) log('# FAILED: udp_limit payload check');
+  return bad.length > 0 ? 1 : 0;
+}
+
+main().then((code) => { process.exitCode = code; }, (e: unknown) => {
+  process.stderr.write(`bench:p2p: ${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
+  process.exitCode = 1;
+});
