@@ -10,6 +10,18 @@
  *
  * Statistics are a name/value list rather than a struct so that adding a counter
  * never breaks a caller compiled against an older header.
+ *
+ * Environment variables read by the provider:
+ *   FI_SOFTUET_PORT_BASE     first UDP port tried for an endpoint (4793)
+ *   FI_SOFTUET_MTU           payload bytes per packet (4096, 256..16000)
+ *   FI_SOFTUET_MPR           PSNs in flight per PDC (128, at most 256)
+ *   FI_SOFTUET_RTO_MS        retransmission timeout before backoff (10)
+ *   FI_SOFTUET_UNEXPECTED_MAX  bytes of unexpected sends buffered per endpoint (64 MiB)
+ *   FI_SOFTUET_CC            "nscc": NSCC congestion window gates transmission (off)
+ *   FI_SOFTUET_JOB_ID        SES job_id put in requests (1)
+ *   FI_SOFTUET_LINGER_MS     quiet time an endpoint keeps answering peers on close (60)
+ *   FI_SOFTUET_FAULT_DROP / _DUP / _REORDER / _CORRUPT   percent, transmit side (0)
+ *   FI_SOFTUET_FAULT_SEED    seed of the fault injection (1)
  */
 #ifndef FI_SOFTUET_H
 #define FI_SOFTUET_H

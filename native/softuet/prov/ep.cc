@@ -1,0 +1,819 @@
+// Endpoints (RDM over PDS/SES, DGRAM over UUD) and their data-transfer calls.
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "fi_softuet.h"
+#include "prov/prov.h"
+#include "ses/atomic.h"
+
+namespace softuet {
+
+namespace {
+fi_ops ep_fi_ops;
+fi_ops_ep ep_ops;
+fi_ops_cm cm_ops;
+fi_ops_msg msg_ops;
+fi_ops_tagged tag_ops;
+fi_ops_rma rma_ops;
+fi_ops_atomic atomic_ops;
+fi_ops_collective coll_ops;
+
+inline SuEp *EP(fid_ep *e) { return reinterpret_cast<SuEpFid *>(e)->owner; }
+inline SuEp *EPF(fid *f) { return EP(reinterpret_cast<fid_ep *>(f)); }
+
+void bump(SuCntr *c, int err) {
+  if (!c) return;
+  if (err) c->err++;
+  else c->val++;
+}
+}  // namespace
+
+// ------------------------------------------------------------------ Host
+fi_addr_t SuEp::src_of(const Completion &c) const {
+  if (!c.has_src || !av) return FI_ADDR_NOTAVAIL;
+  return av->reverse(c.src);
+}
+
+void SuEp::tx_done(const Completion &c) {
+  uint64_t f = c.flags;
+  SuCntr *cn = (f & FI_READ) ? c_read : (f & (FI_WRITE)) ? c_write : c_send;
+  if ((f & FI_ATOMIC) && !(f & FI_READ)) cn = c_write;
+  bump(cn, c.err);
+  if (!txcq) return;
+  if (!c.err && !c.report) return;
+  CqEntry e;
+  e.e.op_context = c.context;
+  e.e.flags = f;
+  e.err = c.err;
+  e.prov_errno = c.uet_rc;
+  txcq->push(e);
+}
+
+void SuEp::rx_done(const Completion &c) {
+  bump(c_recv, c.err);
+  if (!rxcq) return;
+  CqEntry e;
+  e.e.op_context = c.context;
+  e.e.flags = c.flags;
+  e.e.len = c.len;
+  e.e.buf = c.buf;
+  e.e.data = c.data;
+  e.e.tag = c.tag;
+  e.src = src_of(c);
+  e.err = c.err;
+  e.prov_errno = c.uet_rc;
+  e.olen = c.olen;
+  rxcq->push(e);
+}
+
+void SuEp::remote_done(uint64_t flags, const Completion &c) {
+  bump((flags & FI_REMOTE_WRITE) ? c_rwrite : c_rread, 0);
+  if (!(flags & FI_REMOTE_CQ_DATA) || !rxcq) return;
+  CqEntry e;
+  e.e.flags = flags;
+  e.e.len = c.len;
+  e.e.data = c.data;
+  e.src = src_of(c);
+  rxcq->push(e);
+}
+
+bool SuEp::find_mr(uint64_t key, MrView &out) {
+  auto it = dom->mrs.find(key);
+  if (it == dom->mrs.end()) return false;
+  SuMr *m = it->second;
+  out.ptr = m->ptr;
+  out.base = m->base;
+  out.len = m->len;
+  out.access = m->access;
+  return true;
+}
+
+// ------------------------------------------------------------------ lifecycle
+namespace {
+// Like TCP's TIME_WAIT: the last ACK/response this endpoint sent may be lost, and the
+// initiator then asks again (CP ACK_REQ or a resend). Keep answering until the peer is
+// quiet for kLingerQuietMs (at most kLingerMaxMs), so a peer's final operation does not
+// fail just because this process closed first.
+constexpr uint64_t kLingerQuietMs = 60, kLingerMaxMs = 1000;
+
+void linger(SuEp *ep) {
+  const char *v = getenv("FI_SOFTUET_LINGER_MS");
+  uint64_t quiet = v ? strtoull(v, nullptr, 10) : kLingerQuietMs;
+  if (!quiet) return;
+  uint64_t start = Engine::now_ns() / 1000000, last = start;
+  for (;;) {
+    uint64_t now = Engine::now_ns() / 1000000;
+    if (now - last >= quiet || now - start >= kLingerMaxMs) return;
+    {
+      std::lock_guard<std::mutex> g(ep->dom->mu);
+      if (!ep->eng || !ep->eng->has_targets()) return;
+      if (ep->eng->poll_rx(64) > 0) last = now;
+      ep->eng->on_timer(Engine::now_ns());
+    }
+    usleep(2000);
+  }
+}
+
+int ep_close(fid *f) {
+  SuEp *ep = EPF(f);
+  SuDomain *d = ep->dom;
+  if (ep->enabled) linger(ep);
+  {
+    std::lock_guard<std::mutex> g(d->mu);
+    if (ep->enabled) epoll_ctl(d->epfd, EPOLL_CTL_DEL, ep->sock.fd(), nullptr);
+    for (size_t i = 0; i < d->eps.size(); i++)
+      if (d->eps[i] == ep) {
+        d->eps.erase(d->eps.begin() + i);
+        break;
+      }
+    delete ep->eng;
+    ep->eng = nullptr;
+  }
+  for (SuCq *c : {ep->txcq, ep->rxcq})
+    if (c) c->refs--;
+  for (SuCntr *c : {ep->c_send, ep->c_recv, ep->c_read, ep->c_write, ep->c_rread, ep->c_rwrite})
+    if (c) c->refs--;
+  if (ep->av) ep->av->refs--;
+  d->refs--;
+  delete ep;
+  return 0;
+}
+
+int ep_bind(fid *f, fid *b, uint64_t flags) {
+  SuEp *ep = EPF(f);
+  if (ep->enabled) return -FI_EOPBADSTATE;
+  switch (b->fclass) {
+    case FI_CLASS_CQ: {
+      auto *c = reinterpret_cast<SuCq *>(b);
+      if (c->dom != ep->dom) return -FI_EINVAL;
+      if (flags & FI_TRANSMIT) {
+        if (ep->txcq) return -FI_EINVAL;
+        ep->txcq = c;
+        c->refs++;
+        ep->tx_selective = flags & FI_SELECTIVE_COMPLETION;
+      }
+      if (flags & FI_RECV) {
+        if (ep->rxcq) return -FI_EINVAL;
+        ep->rxcq = c;
+        c->refs++;
+        ep->rx_selective = flags & FI_SELECTIVE_COMPLETION;
+      }
+      return 0;
+    }
+    case FI_CLASS_CNTR: {
+      auto *c = reinterpret_cast<SuCntr *>(b);
+      auto set = [&](SuCntr *&slot) {
+        if (!slot) {
+          slot = c;
+          c->refs++;
+        }
+      };
+      if (flags & FI_SEND) set(ep->c_send);
+      if (flags & FI_RECV) set(ep->c_recv);
+      if (flags & FI_READ) set(ep->c_read);
+      if (flags & FI_WRITE) set(ep->c_write);
+      if (flags & FI_REMOTE_READ) set(ep->c_rread);
+      if (flags & FI_REMOTE_WRITE) set(ep->c_rwrite);
+      return 0;
+    }
+    case FI_CLASS_AV: {
+      if (ep->av) return -FI_EINVAL;
+      ep->av = reinterpret_cast<SuAv *>(b);
+      ep->av->refs++;
+      return 0;
+    }
+    case FI_CLASS_EQ:
+      return 0;
+    default:
+      return -FI_EINVAL;
+  }
+}
+
+int ep_enable(SuEp *ep) {
+  SuDomain *d = ep->dom;
+  std::lock_guard<std::mutex> g(d->mu);
+  if (ep->enabled) return 0;
+  if (!ep->txcq && !ep->rxcq && !ep->c_send && !ep->c_recv) return -FI_ENOCQ;
+  if (ep->sock.fd() < 0) {
+    const char *pb = getenv("FI_SOFTUET_PORT_BASE");
+    uint16_t base = pb ? (uint16_t)atoi(pb) : 4793;
+    int r = ep->sock.open(ep->want, base);
+    if (r) return -FI_EADDRINUSE;
+  }
+  ep->sock.set_faults(d->faults);
+  EngineConfig cfg = EngineConfig::from_env();
+  cfg.dgram = ep->type == FI_EP_DGRAM;
+  ep->eng = new Engine(ep, &ep->sock, cfg);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = ep;
+  epoll_ctl(d->epfd, EPOLL_CTL_ADD, ep->sock.fd(), &ev);
+  d->eps.push_back(ep);
+  ep->enabled = true;
+  return 0;
+}
+
+int ep_control(fid *f, int cmd, void *arg) {
+  SuEp *ep = EPF(f);
+  switch (cmd) {
+    case FI_ENABLE: return ep_enable(ep);
+    case FI_GETOPSFLAG: {
+      uint64_t *fl = (uint64_t *)arg;
+      *fl = (*fl & FI_RECV) ? ep->rx_flags : ep->tx_flags;
+      return 0;
+    }
+    case FI_SETOPSFLAG: {
+      uint64_t fl = *(uint64_t *)arg;
+      if (fl & FI_RECV) ep->rx_flags = fl & ~(uint64_t)(FI_RECV | FI_TRANSMIT);
+      else ep->tx_flags = fl & ~(uint64_t)(FI_RECV | FI_TRANSMIT);
+      return 0;
+    }
+    default: return -FI_ENOSYS;
+  }
+}
+
+ssize_t ep_cancel(fid_t f, void *ctx) {
+  SuEp *ep = EPF(f);
+  std::lock_guard<std::mutex> g(ep->dom->mu);
+  if (!ep->eng) return -FI_ENOENT;
+  return ep->eng->cancel(ctx) ? 0 : -FI_ENOENT;
+}
+
+int ep_getopt(fid_t f, int level, int name, void *val, size_t *len) {
+  if (level != FI_OPT_ENDPOINT) return -FI_ENOPROTOOPT;
+  if (name == FI_OPT_MIN_MULTI_RECV) return -FI_ENOPROTOOPT;
+  if (name == FI_OPT_CM_DATA_SIZE) {
+    if (*len < sizeof(size_t)) return -FI_ETOOSMALL;
+    *(size_t *)val = 0;
+    *len = sizeof(size_t);
+    return 0;
+  }
+  return -FI_ENOPROTOOPT;
+}
+
+int ep_setopt(fid_t f, int level, int name, const void *val, size_t len) { return -FI_ENOPROTOOPT; }
+
+ssize_t ep_size_left(fid_ep *) { return 4096; }
+
+int ep_getname(fid_t f, void *addr, size_t *addrlen) {
+  SuEp *ep = EPF(f);
+  std::lock_guard<std::mutex> g(ep->dom->mu);
+  if (ep->sock.fd() < 0) {
+    const char *pb = getenv("FI_SOFTUET_PORT_BASE");
+    uint16_t base = pb ? (uint16_t)atoi(pb) : 4793;
+    if (ep->sock.open(ep->want, base)) return -FI_EADDRINUSE;
+  }
+  sockaddr_in s = ep->sock.local();
+  size_t n = std::min(*addrlen, sizeof s);
+  if (addr) memcpy(addr, &s, n);
+  bool small = *addrlen < sizeof s;
+  *addrlen = sizeof s;
+  return small ? -FI_ETOOSMALL : 0;
+}
+
+int ep_setname(fid_t f, void *addr, size_t addrlen) {
+  SuEp *ep = EPF(f);
+  if (addrlen < sizeof(sockaddr_in) || ((sockaddr *)addr)->sa_family != AF_INET) return -FI_EINVAL;
+  std::lock_guard<std::mutex> g(ep->dom->mu);
+  if (ep->enabled || ep->sock.fd() >= 0) return -FI_EOPBADSTATE;
+  memcpy(&ep->want, addr, sizeof ep->want);
+  return 0;
+}
+
+// ------------------------------------------------------------------ data path helpers
+bool peer_of(SuEp *ep, fi_addr_t a, sockaddr_in &out) { return ep->av && ep->av->lookup(a, out); }
+
+ssize_t do_send(SuEp *ep, const iovec *iov, size_t count, fi_addr_t dest, void *ctx, uint64_t flags, bool has_data,
+                uint64_t data, bool tagged, uint64_t tag, bool inject) {
+  if (count > 4) return -FI_EINVAL;
+  std::lock_guard<std::mutex> g(ep->dom->mu);
+  if (!ep->eng) return -FI_EOPBADSTATE;
+  auto *op = new TxOp;
+  if (!peer_of(ep, dest, op->peer)) {
+    delete op;
+    return -FI_EINVAL;
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < count; i++) total += iov[i].iov_len;
+  if (ep->type == FI_EP_DGRAM && total > ep->eng->config().mtu) {
+    delete op;
+    return -FI_EMSGSIZE;
+  }
+  if (total > (1u << 30)) {
+    delete op;
+    return -FI_EMSGSIZE;
+  }
+  op->kind = ep->type == FI_EP_DGRAM ? OpKind::DGRAM : tagged ? OpKind::TSEND : OpKind::SEND;
+  op->context = ctx;
+  op->cq_flags = FI_SEND | (tagged ? FI_TAGGED : FI_MSG);
+  op->completion = !inject && (!ep->tx_selective || (flags & FI_COMPLETION));
+  op->has_data = has_data;
+  op->data = data;
+  op->tag = tag;
+  op->length = (uint32_t)total;
+  if (inject || (flags & FI_INJECT)) {
+    if (total > ep->eng->config().mtu) {
+      delete op;
+      return -FI_EMSGSIZE;
+    }
+    op->owned.resize(total);
+    size_t o = 0;
+    for (size_t i = 0; i < count; i++) {
+      memcpy(op->owned.data() + o, iov[i].iov_base, iov[i].iov_len);
+      o += iov[i].iov_len;
+    }
+    op->local.add(op->owned.data(), total);
+  } else {
+    for (size_t i = 0; i < count; i++)
+      if (iov[i].iov_len) op->local.add(iov[i].iov_base, iov[i].iov_len);
+  }
+  int r = ep->eng->post(op);
+  if (r) delete op;
+  else ep->dom->kick();
+  return r;
+}
+
+ssize_t do_recv(SuEp *ep, const iovec *iov, size_t count, fi_addr_t src, void *ctx, uint64_t flags, bool tagged,
+                uint64_t tag, uint64_t ignore) {
+  if (count > 4) return -FI_EINVAL;
+  if (flags & FI_MULTI_RECV) return -FI_EOPNOTSUPP;
+  std::lock_guard<std::mutex> g(ep->dom->mu);
+  if (!ep->eng) return -FI_EOPBADSTATE;
+  auto *r = new RecvEntry;
+  r->context = ctx;
+  r->tagged = tagged;
+  r->tag = tag;
+  r->ignore = ignore;
+  r->flags = flags;
+  if (src != FI_ADDR_UNSPEC && (ep->caps & FI_DIRECTED_RECV)) {
+    if (!peer_of(ep, src, r->src)) {
+      delete r;
+      return -FI_EINVAL;
+    }
+    r->any_src = false;
+  }
+  for (size_t i = 0; i < count; i++)
+    if (iov[i].iov_len) r->iov.add(iov[i].iov_base, iov[i].iov_len);
+  ep->eng->post_recv(r);
+  return 0;
+}
+
+ssize_t do_rma(SuEp *ep, OpKind kind, const iovec *iov, size_t count, fi_addr_t dest, uint64_t addr, uint64_t key,
+               void *ctx, uint64_t flags, bool has_data, uint64_t data, bool inject) {
+  if (count > 4) return -FI_EINVAL;
+  if (ep->type != FI_EP_RDM) return -FI_EOPNOTSUPP;
+  std::lock_guard<std::mutex> g(ep->dom->mu);
+  if (!ep->eng) return -FI_EOPBADSTATE;
+  auto *op = new TxOp;
+  if (!peer_of(ep, dest, op->peer)) {
+    delete op;
+    return -FI_EINVAL;
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < count; i++) total += iov[i].iov_len;
+  if (total > (1u << 30)) {
+    delete op;
+    return -FI_EMSGSIZE;
+  }
+  op->kind = kind;
+  op->context = ctx;
+  op->cq_flags = FI_RMA | (kind == OpKind::READ ? FI_READ : FI_WRITE);
+  op->completion = !inject && (!ep->tx_selective || (flags & FI_COMPLETION));
+  op->remote_addr = addr;
+  op->key = key;
+  op->has_data = has_data;
+  op->data = data;
+  op->length = (uint32_t)total;
+  if (inject || (flags & FI_INJECT)) {
+    op->owned.resize(total);
+    size_t o = 0;
+    for (size_t i = 0; i < count; i++) {
+      memcpy(op->owned.data() + o, iov[i].iov_base, iov[i].iov_len);
+      o += iov[i].iov_len;
+    }
+    op->local.add(op->owned.data(), total);
+  } else {
+    for (size_t i = 0; i < count; i++)
+      if (iov[i].iov_len) op->local.add(iov[i].iov_base, iov[i].iov_len);
+  }
+  int r = ep->eng->post(op);
+  if (r) delete op;
+  else ep->dom->kick();
+  return r;
+}
+
+ssize_t do_atomic(SuEp *ep, const void *buf, size_t count, const void *compare, void *result, fi_addr_t dest,
+                  uint64_t addr, uint64_t key, fi_datatype dt, fi_op fop, void *ctx, uint64_t flags, bool fetch,
+                  bool inject) {
+  if (ep->type != FI_EP_RDM) return -FI_EOPNOTSUPP;
+  uint8_t op8, dt8;
+  if (!amo_from_fi(fop, dt, op8, dt8)) return -FI_EOPNOTSUPP;
+  bool cmp = amo_is_cswap(op8);
+  if (cmp && op8 != AMO_MSWAP && !compare) return -FI_EINVAL;
+  if (op8 == AMO_MSWAP && !compare) return -FI_EINVAL;
+  if (!fetch && (op8 == AMO_READ || (cmp && !result))) return -FI_EINVAL;
+  if (fetch && !result) return -FI_EINVAL;
+  size_t es = amo_size(dt8);
+  if (count == 0) return -FI_EINVAL;
+  std::lock_guard<std::mutex> g(ep->dom->mu);
+  if (!ep->eng) return -FI_EOPBADSTATE;
+  size_t bytes = count * es;
+  if (bytes * (cmp ? 2 : 1) > ep->eng->config().mtu) return -FI_EMSGSIZE;
+  auto *op = new TxOp;
+  if (!peer_of(ep, dest, op->peer)) {
+    delete op;
+    return -FI_EINVAL;
+  }
+  op->kind = fetch ? OpKind::FETCH_ATOMIC : OpKind::ATOMIC;
+  op->context = ctx;
+  op->cq_flags = FI_ATOMIC | (fetch ? FI_READ : FI_WRITE);
+  op->completion = !inject && (!ep->tx_selective || (flags & FI_COMPLETION));
+  op->remote_addr = addr;
+  op->key = key;
+  op->amo_op = op8;
+  op->amo_dt = dt8;
+  op->amo_count = (uint32_t)count;
+  op->length = (uint32_t)bytes;
+  if (op8 != AMO_READ) {
+    op->owned.resize(bytes * (cmp ? 2 : 1));
+    memcpy(op->owned.data(), buf, bytes);
+    if (cmp) memcpy(op->owned.data() + bytes, compare, bytes);
+  }
+  if (fetch) op->result.add(result, bytes);
+  int r = ep->eng->post(op);
+  if (r) delete op;
+  else ep->dom->kick();
+  return r;
+}
+
+// ------------------------------------------------------------------ msg
+ssize_t m_recv(fid_ep *e, void *buf, size_t len, void *desc, fi_addr_t src, void *ctx) {
+  iovec v{buf, len};
+  return do_recv(EP(e), &v, 1, src, ctx, EP(e)->rx_flags, false, 0, 0);
+}
+ssize_t m_recvv(fid_ep *e, const iovec *iov, void **desc, size_t count, fi_addr_t src, void *ctx) {
+  return do_recv(EP(e), iov, count, src, ctx, EP(e)->rx_flags, false, 0, 0);
+}
+ssize_t m_recvmsg(fid_ep *e, const fi_msg *m, uint64_t flags) {
+  return do_recv(EP(e), m->msg_iov, m->iov_count, m->addr, m->context, flags, false, 0, 0);
+}
+ssize_t m_send(fid_ep *e, const void *buf, size_t len, void *desc, fi_addr_t dest, void *ctx) {
+  iovec v{(void *)buf, len};
+  return do_send(EP(e), &v, 1, dest, ctx, EP(e)->tx_flags, false, 0, false, 0, false);
+}
+ssize_t m_sendv(fid_ep *e, const iovec *iov, void **desc, size_t count, fi_addr_t dest, void *ctx) {
+  return do_send(EP(e), iov, count, dest, ctx, EP(e)->tx_flags, false, 0, false, 0, false);
+}
+ssize_t m_sendmsg(fid_ep *e, const fi_msg *m, uint64_t flags) {
+  return do_send(EP(e), m->msg_iov, m->iov_count, m->addr, m->context, flags, flags & FI_REMOTE_CQ_DATA, m->data,
+                 false, 0, false);
+}
+ssize_t m_inject(fid_ep *e, const void *buf, size_t len, fi_addr_t dest) {
+  iovec v{(void *)buf, len};
+  return do_send(EP(e), &v, 1, dest, nullptr, 0, false, 0, false, 0, true);
+}
+ssize_t m_senddata(fid_ep *e, const void *buf, size_t len, void *desc, uint64_t data, fi_addr_t dest, void *ctx) {
+  iovec v{(void *)buf, len};
+  return do_send(EP(e), &v, 1, dest, ctx, EP(e)->tx_flags, true, data, false, 0, false);
+}
+ssize_t m_injectdata(fid_ep *e, const void *buf, size_t len, uint64_t data, fi_addr_t dest) {
+  iovec v{(void *)buf, len};
+  return do_send(EP(e), &v, 1, dest, nullptr, 0, true, data, false, 0, true);
+}
+
+// ------------------------------------------------------------------ tagged
+ssize_t t_recv(fid_ep *e, void *buf, size_t len, void *desc, fi_addr_t src, uint64_t tag, uint64_t ignore,
+               void *ctx) {
+  iovec v{buf, len};
+  return do_recv(EP(e), &v, 1, src, ctx, EP(e)->rx_flags, true, tag, ignore);
+}
+ssize_t t_recvv(fid_ep *e, const iovec *iov, void **desc, size_t count, fi_addr_t src, uint64_t tag,
+                uint64_t ignore, void *ctx) {
+  return do_recv(EP(e), iov, count, src, ctx, EP(e)->rx_flags, true, tag, ignore);
+}
+ssize_t t_recvmsg(fid_ep *e, const fi_msg_tagged *m, uint64_t flags) {
+  if (flags & (FI_PEEK | FI_CLAIM)) return -FI_EOPNOTSUPP;
+  return do_recv(EP(e), m->msg_iov, m->iov_count, m->addr, m->context, flags, true, m->tag, m->ignore);
+}
+ssize_t t_send(fid_ep *e, const void *buf, size_t len, void *desc, fi_addr_t dest, uint64_t tag, void *ctx) {
+  iovec v{(void *)buf, len};
+  return do_send(EP(e), &v, 1, dest, ctx, EP(e)->tx_flags, false, 0, true, tag, false);
+}
+ssize_t t_sendv(fid_ep *e, const iovec *iov, void **desc, size_t count, fi_addr_t dest, uint64_t tag, void *ctx) {
+  return do_send(EP(e), iov, count, dest, ctx, EP(e)->tx_flags, false, 0, true, tag, false);
+}
+ssize_t t_sendmsg(fid_ep *e, const fi_msg_tagged *m, uint64_t flags) {
+  return do_send(EP(e), m->msg_iov, m->iov_count, m->addr, m->context, flags, flags & FI_REMOTE_CQ_DATA, m->data,
+                 true, m->tag, false);
+}
+ssize_t t_inject(fid_ep *e, const void *buf, size_t len, fi_addr_t dest, uint64_t tag) {
+  iovec v{(void *)buf, len};
+  return do_send(EP(e), &v, 1, dest, nullptr, 0, false, 0, true, tag, true);
+}
+ssize_t t_senddata(fid_ep *e, const void *buf, size_t len, void *desc, uint64_t data, fi_addr_t dest, uint64_t tag,
+                   void *ctx) {
+  iovec v{(void *)buf, len};
+  return do_send(EP(e), &v, 1, dest, ctx, EP(e)->tx_flags, true, data, true, tag, false);
+}
+ssize_t t_injectdata(fid_ep *e, const void *buf, size_t len, uint64_t data, fi_addr_t dest, uint64_t tag) {
+  iovec v{(void *)buf, len};
+  return do_send(EP(e), &v, 1, dest, nullptr, 0, true, data, true, tag, true);
+}
+
+// ------------------------------------------------------------------ rma
+ssize_t r_read(fid_ep *e, void *buf, size_t len, void *desc, fi_addr_t src, uint64_t addr, uint64_t key, void *ctx) {
+  iovec v{buf, len};
+  return do_rma(EP(e), OpKind::READ, &v, 1, src, addr, key, ctx, EP(e)->tx_flags, false, 0, false);
+}
+ssize_t r_readv(fid_ep *e, const iovec *iov, void **desc, size_t count, fi_addr_t src, uint64_t addr, uint64_t key,
+                void *ctx) {
+  return do_rma(EP(e), OpKind::READ, iov, count, src, addr, key, ctx, EP(e)->tx_flags, false, 0, false);
+}
+ssize_t r_readmsg(fid_ep *e, const fi_msg_rma *m, uint64_t flags) {
+  if (m->rma_iov_count != 1) return -FI_EINVAL;
+  return do_rma(EP(e), OpKind::READ, m->msg_iov, m->iov_count, m->addr, m->rma_iov[0].addr, m->rma_iov[0].key,
+                m->context, flags, false, 0, false);
+}
+ssize_t r_write(fid_ep *e, const void *buf, size_t len, void *desc, fi_addr_t dest, uint64_t addr, uint64_t key,
+                void *ctx) {
+  iovec v{(void *)buf, len};
+  return do_rma(EP(e), OpKind::WRITE, &v, 1, dest, addr, key, ctx, EP(e)->tx_flags, false, 0, false);
+}
+ssize_t r_writev(fid_ep *e, const iovec *iov, void **desc, size_t count, fi_addr_t dest, uint64_t addr,
+                 uint64_t key, void *ctx) {
+  return do_rma(EP(e), OpKind::WRITE, iov, count, dest, addr, key, ctx, EP(e)->tx_flags, false, 0, false);
+}
+ssize_t r_writemsg(fid_ep *e, const fi_msg_rma *m, uint64_t flags) {
+  if (m->rma_iov_count != 1) return -FI_EINVAL;
+  return do_rma(EP(e), OpKind::WRITE, m->msg_iov, m->iov_count, m->addr, m->rma_iov[0].addr, m->rma_iov[0].key,
+                m->context, flags, flags & FI_REMOTE_CQ_DATA, m->data, false);
+}
+ssize_t r_inject(fid_ep *e, const void *buf, size_t len, fi_addr_t dest, uint64_t addr, uint64_t key) {
+  iovec v{(void *)buf, len};
+  return do_rma(EP(e), OpKind::WRITE, &v, 1, dest, addr, key, nullptr, 0, false, 0, true);
+}
+ssize_t r_writedata(fid_ep *e, const void *buf, size_t len, void *desc, uint64_t data, fi_addr_t dest,
+                    uint64_t addr, uint64_t key, void *ctx) {
+  iovec v{(void *)buf, len};
+  return do_rma(EP(e), OpKind::WRITE, &v, 1, dest, addr, key, ctx, EP(e)->tx_flags, true, data, false);
+}
+ssize_t r_injectdata(fid_ep *e, const void *buf, size_t len, uint64_t data, fi_addr_t dest, uint64_t addr,
+                     uint64_t key) {
+  iovec v{(void *)buf, len};
+  return do_rma(EP(e), OpKind::WRITE, &v, 1, dest, addr, key, nullptr, 0, true, data, true);
+}
+
+// ------------------------------------------------------------------ atomics
+ssize_t a_write(fid_ep *e, const void *buf, size_t count, void *desc, fi_addr_t dest, uint64_t addr, uint64_t key,
+                fi_datatype dt, fi_op op, void *ctx) {
+  return do_atomic(EP(e), buf, count, nullptr, nullptr, dest, addr, key, dt, op, ctx, EP(e)->tx_flags, false, false);
+}
+ssize_t a_writev(fid_ep *e, const fi_ioc *iov, void **desc, size_t count, fi_addr_t dest, uint64_t addr,
+                 uint64_t key, fi_datatype dt, fi_op op, void *ctx) {
+  if (count != 1) return -FI_EINVAL;
+  return do_atomic(EP(e), iov[0].addr, iov[0].count, nullptr, nullptr, dest, addr, key, dt, op, ctx,
+                   EP(e)->tx_flags, false, false);
+}
+ssize_t a_writemsg(fid_ep *e, const fi_msg_atomic *m, uint64_t flags) {
+  if (m->iov_count != 1 || m->rma_iov_count != 1) return -FI_EINVAL;
+  return do_atomic(EP(e), m->msg_iov[0].addr, m->msg_iov[0].count, nullptr, nullptr, m->addr, m->rma_iov[0].addr,
+                   m->rma_iov[0].key, m->datatype, m->op, m->context, flags, false, false);
+}
+ssize_t a_inject(fid_ep *e, const void *buf, size_t count, fi_addr_t dest, uint64_t addr, uint64_t key,
+                 fi_datatype dt, fi_op op) {
+  return do_atomic(EP(e), buf, count, nullptr, nullptr, dest, addr, key, dt, op, nullptr, 0, false, true);
+}
+ssize_t a_readwrite(fid_ep *e, const void *buf, size_t count, void *desc, void *result, void *rdesc, fi_addr_t dest,
+                    uint64_t addr, uint64_t key, fi_datatype dt, fi_op op, void *ctx) {
+  return do_atomic(EP(e), buf, count, nullptr, result, dest, addr, key, dt, op, ctx, EP(e)->tx_flags, true, false);
+}
+ssize_t a_readwritev(fid_ep *e, const fi_ioc *iov, void **desc, size_t count, fi_ioc *resultv, void **rdesc,
+                     size_t rcount, fi_addr_t dest, uint64_t addr, uint64_t key, fi_datatype dt, fi_op op,
+                     void *ctx) {
+  if (count != 1 || rcount != 1) return -FI_EINVAL;
+  return do_atomic(EP(e), iov[0].addr, iov[0].count, nullptr, resultv[0].addr, dest, addr, key, dt, op, ctx,
+                   EP(e)->tx_flags, true, false);
+}
+ssize_t a_readwritemsg(fid_ep *e, const fi_msg_atomic *m, fi_ioc *resultv, void **rdesc, size_t rcount,
+                       uint64_t flags) {
+  if (m->iov_count != 1 || m->rma_iov_count != 1 || rcount != 1) return -FI_EINVAL;
+  return do_atomic(EP(e), m->msg_iov[0].addr, m->msg_iov[0].count, nullptr, resultv[0].addr, m->addr,
+                   m->rma_iov[0].addr, m->rma_iov[0].key, m->datatype, m->op, m->context, flags, true, false);
+}
+ssize_t a_compwrite(fid_ep *e, const void *buf, size_t count, void *desc, const void *compare, void *cdesc,
+                    void *result, void *rdesc, fi_addr_t dest, uint64_t addr, uint64_t key, fi_datatype dt, fi_op op,
+                    void *ctx) {
+  return do_atomic(EP(e), buf, count, compare, result, dest, addr, key, dt, op, ctx, EP(e)->tx_flags, true, false);
+}
+ssize_t a_compwritev(fid_ep *e, const fi_ioc *iov, void **desc, size_t count, const fi_ioc *comparev, void **cdesc,
+                     size_t ccount, fi_ioc *resultv, void **rdesc, size_t rcount, fi_addr_t dest, uint64_t addr,
+                     uint64_t key, fi_datatype dt, fi_op op, void *ctx) {
+  if (count != 1 || ccount != 1 || rcount != 1) return -FI_EINVAL;
+  return do_atomic(EP(e), iov[0].addr, iov[0].count, comparev[0].addr, resultv[0].addr, dest, addr, key, dt, op, ctx,
+                   EP(e)->tx_flags, true, false);
+}
+ssize_t a_compwritemsg(fid_ep *e, const fi_msg_atomic *m, const fi_ioc *comparev, void **cdesc, size_t ccount,
+                       fi_ioc *resultv, void **rdesc, size_t rcount, uint64_t flags) {
+  if (m->iov_count != 1 || m->rma_iov_count != 1 || ccount != 1 || rcount != 1) return -FI_EINVAL;
+  return do_atomic(EP(e), m->msg_iov[0].addr, m->msg_iov[0].count, comparev[0].addr, resultv[0].addr, m->addr,
+                   m->rma_iov[0].addr, m->rma_iov[0].key, m->datatype, m->op, m->context, flags, true, false);
+}
+int valid_common(fid_ep *e, fi_datatype dt, fi_op op, size_t *count, bool cmp) {
+  uint8_t o, d;
+  if (!amo_from_fi(op, dt, o, d)) return -FI_EOPNOTSUPP;
+  if (cmp != (amo_is_cswap(o))) return -FI_EOPNOTSUPP;
+  size_t es = amo_size(d);
+  SuEp *ep = EP(e);
+  size_t mtu = ep->eng ? ep->eng->config().mtu : EngineConfig::from_env().mtu;
+  *count = mtu / es / (cmp ? 2 : 1);
+  return 0;
+}
+int a_valid(fid_ep *e, fi_datatype dt, fi_op op, size_t *count) {
+  if (op == FI_ATOMIC_READ) return -FI_EOPNOTSUPP;
+  return valid_common(e, dt, op, count, false);
+}
+int a_fetchvalid(fid_ep *e, fi_datatype dt, fi_op op, size_t *count) { return valid_common(e, dt, op, count, false); }
+int a_compvalid(fid_ep *e, fi_datatype dt, fi_op op, size_t *count) { return valid_common(e, dt, op, count, true); }
+
+void init_ops() {
+  ep_fi_ops.size = sizeof(fi_ops);
+  ep_fi_ops.close = ep_close;
+  ep_fi_ops.bind = ep_bind;
+  ep_fi_ops.control = ep_control;
+  ep_fi_ops.ops_open = enosys;
+  ep_fi_ops.tostr = enosys;
+  ep_fi_ops.ops_set = enosys;
+  ep_ops.size = sizeof(fi_ops_ep);
+  ep_ops.cancel = ep_cancel;
+  ep_ops.getopt = ep_getopt;
+  ep_ops.setopt = ep_setopt;
+  ep_ops.tx_ctx = enosys;
+  ep_ops.rx_ctx = enosys;
+  ep_ops.rx_size_left = ep_size_left;
+  ep_ops.tx_size_left = ep_size_left;
+  cm_ops.size = sizeof(fi_ops_cm);
+  cm_ops.setname = ep_setname;
+  cm_ops.getname = ep_getname;
+  cm_ops.getpeer = enosys;
+  cm_ops.connect = enosys;
+  cm_ops.listen = enosys;
+  cm_ops.accept = enosys;
+  cm_ops.reject = enosys;
+  cm_ops.shutdown = enosys;
+  cm_ops.join = enosys;
+  msg_ops = {sizeof(fi_ops_msg), m_recv, m_recvv, m_recvmsg, m_send, m_sendv, m_sendmsg, m_inject, m_senddata,
+             m_injectdata};
+  tag_ops = {sizeof(fi_ops_tagged), t_recv, t_recvv, t_recvmsg, t_send, t_sendv, t_sendmsg, t_inject, t_senddata,
+             t_injectdata};
+  rma_ops = {sizeof(fi_ops_rma), r_read, r_readv, r_readmsg, r_write, r_writev, r_writemsg, r_inject, r_writedata,
+             r_injectdata};
+  atomic_ops.size = sizeof(fi_ops_atomic);
+  atomic_ops.write = a_write;
+  atomic_ops.writev = a_writev;
+  atomic_ops.writemsg = a_writemsg;
+  atomic_ops.inject = a_inject;
+  atomic_ops.readwrite = a_readwrite;
+  atomic_ops.readwritev = a_readwritev;
+  atomic_ops.readwritemsg = a_readwritemsg;
+  atomic_ops.compwrite = a_compwrite;
+  atomic_ops.compwritev = a_compwritev;
+  atomic_ops.compwritemsg = a_compwritemsg;
+  atomic_ops.writevalid = a_valid;
+  atomic_ops.readwritevalid = a_fetchvalid;
+  atomic_ops.compwritevalid = a_compvalid;
+  coll_ops.size = sizeof(fi_ops_collective);
+  coll_ops.barrier = enosys;
+  coll_ops.broadcast = enosys;
+  coll_ops.alltoall = enosys;
+  coll_ops.allreduce = enosys;
+  coll_ops.allgather = enosys;
+  coll_ops.reduce_scatter = enosys;
+  coll_ops.reduce = enosys;
+  coll_ops.scatter = enosys;
+  coll_ops.gather = enosys;
+  coll_ops.barrier2 = enosys;
+}
+
+// DGRAM endpoints refuse tagged/RMA/atomic calls with ENOSYS through these tables.
+fi_ops_tagged dgram_tag_ops;
+fi_ops_rma dgram_rma_ops;
+fi_ops_atomic dgram_atomic_ops;
+void init_dgram_ops() {
+  dgram_tag_ops = {sizeof(fi_ops_tagged), enosys, enosys, enosys, enosys, enosys, enosys, enosys, enosys, enosys};
+  dgram_rma_ops = {sizeof(fi_ops_rma), enosys, enosys, enosys, enosys, enosys, enosys, enosys, enosys, enosys};
+  dgram_atomic_ops = {sizeof(fi_ops_atomic), enosys, enosys, enosys, enosys, enosys, enosys, enosys, enosys,
+                      enosys, enosys, enosys, enosys, enosys};
+}
+}  // namespace
+
+bool is_softuet_ep(fid_ep *e) { return e && e->fid.fclass == FI_CLASS_EP && e->fid.ops == &ep_fi_ops; }
+
+int ep_open(fid_domain *dom, fi_info *info, fid_ep **out, void *ctx) {
+  if (!info || !info->ep_attr) return -FI_EINVAL;
+  static bool init = [] {
+    init_ops();
+    init_dgram_ops();
+    return true;
+  }();
+  (void)init;
+  fi_ep_type t = info->ep_attr->type;
+  if (t != FI_EP_RDM && t != FI_EP_DGRAM) return -FI_EINVAL;
+  auto *ep = new SuEp;
+  ep->f.owner = ep;
+  ep->dom = reinterpret_cast<SuDomain *>(dom);
+  ep->type = t;
+  ep->caps = info->caps ? info->caps : (FI_MSG | FI_TAGGED | FI_RMA | FI_ATOMIC | FI_DIRECTED_RECV);
+  if (info->tx_attr) ep->tx_flags = info->tx_attr->op_flags;
+  if (info->rx_attr) ep->rx_flags = info->rx_attr->op_flags;
+  ep->want.sin_family = AF_INET;
+  ep->want.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (info->src_addr && info->src_addrlen >= sizeof(sockaddr_in) &&
+      ((sockaddr *)info->src_addr)->sa_family == AF_INET)
+    memcpy(&ep->want, info->src_addr, sizeof ep->want);
+  ep->e.fid.fclass = FI_CLASS_EP;
+  ep->e.fid.context = ctx;
+  ep->e.fid.ops = &ep_fi_ops;
+  ep->e.ops = &ep_ops;
+  ep->e.cm = &cm_ops;
+  ep->e.msg = &msg_ops;
+  ep->e.tagged = t == FI_EP_RDM ? &tag_ops : &dgram_tag_ops;
+  ep->e.rma = t == FI_EP_RDM ? &rma_ops : &dgram_rma_ops;
+  ep->e.atomic = t == FI_EP_RDM ? &atomic_ops : &dgram_atomic_ops;
+  ep->e.collective = &coll_ops;
+  ep->dom->refs++;
+  *out = &ep->e;
+  return 0;
+}
+
+int query_atomic(fid_domain *d, fi_datatype dt, fi_op op, fi_atomic_attr *attr, uint64_t flags) {
+  uint8_t o, t;
+  if (!amo_from_fi(op, dt, o, t)) return -FI_EOPNOTSUPP;
+  bool cmp = flags & FI_COMPARE_ATOMIC;
+  if (cmp != amo_is_cswap(o)) return -FI_EOPNOTSUPP;
+  if (o == AMO_READ && !(flags & FI_FETCH_ATOMIC)) return -FI_EOPNOTSUPP;
+  attr->size = amo_size(t);
+  attr->count = EngineConfig::from_env().mtu / attr->size / (cmp ? 2 : 1);
+  return 0;
+}
+
+// ------------------------------------------------------------------ stats extension
+int ep_stats(fid_ep *e, fi_softuet_stat *out, size_t *count) {
+  if (!is_softuet_ep(e) || !count || (!out && *count)) return -FI_EINVAL;
+  SuEp *ep = EP(e);
+  std::lock_guard<std::mutex> g(ep->dom->mu);
+  static std::vector<std::string> nack_tx_names, nack_rx_names;
+  static bool init = [] {
+    for (int i = 0; i < 256; i++) {
+      nack_tx_names.push_back(std::string("nack_tx.") + pkt::nack_name(i));
+      nack_rx_names.push_back(std::string("nack_rx.") + pkt::nack_name(i));
+    }
+    return true;
+  }();
+  (void)init;
+  Stats s;
+  if (ep->eng) s = ep->eng->stats();
+  const FaultCounters &f = ep->sock.faults;
+  std::vector<fi_softuet_stat> v = {
+      {"tx_pkts", s.tx_pkts},
+      {"rx_pkts", s.rx_pkts},
+      {"tx_bytes", s.tx_bytes},
+      {"rx_bytes", s.rx_bytes},
+      {"retransmits", s.retransmits},
+      {"acks_tx", s.acks_tx},
+      {"acks_rx", s.acks_rx},
+      {"duplicates", s.duplicates},
+      {"probes_tx", s.probes_tx},
+      {"drops.malformed", s.drops_malformed},
+      {"drops.crc", s.drops_crc},
+      {"drops.unknown_pdc", s.drops_unknown_pdc},
+      {"drops.no_recv", s.drops_no_recv},
+      {"drops.send_error", s.drops_send_err},
+      {"pdc_opened", s.pdc_opened},
+      {"pdc_failed", s.pdc_failed},
+      {"unexpected_msgs", s.unexpected_msgs},
+      {"rsp_errors_tx", s.rsp_errors_tx},
+      {"fault.dropped", f.dropped},
+      {"fault.duplicated", f.duplicated},
+      {"fault.reordered", f.reordered},
+      {"fault.corrupted", f.corrupted},
+      {"cwnd", ep->eng ? ep->eng->cwnd_bytes() : 0},
+  };
+  uint64_t ntx = 0, nrx = 0;
+  for (int i = 0; i < 256; i++) ntx += s.nack_tx[i], nrx += s.nack_rx[i];
+  v.push_back({"nack_tx", ntx});
+  v.push_back({"nack_rx", nrx});
+  for (int i = 0; i < 256; i++) {
+    if (s.nack_tx[i]) v.push_back({nack_tx_names[i].c_str(), s.nack_tx[i]});
+    if (s.nack_rx[i]) v.push_back({nack_rx_names[i].c_str(), s.nack_rx[i]});
+  }
+  size_t n = std::min(*count, v.size());
+  for (size_t i = 0; i < n; i++) out[i] = v[i];
+  *count = n;
+  return 0;
+}
+
+}  // namespace softuet

@@ -1,0 +1,227 @@
+// The protocol core of one softuet endpoint: SES (segmentation, matching, RMA
+// placement, MR checks, atomics, responses) over PDS (PDCs per peer, PSNs, SYN
+// establishment, CACK + SACK ACKs, NACKs, RTO / SACK-gap retransmission).
+//
+// It knows nothing of libfabric objects: the provider hands it operations and posted
+// receives and gets completions back through Host. Everything here runs under the
+// owner's (domain) lock. Packets leave through a UdpSock, or nowhere when the engine
+// has none (fuzzing, unit tests): then they are recorded in `sent` for inspection.
+//
+// Reliability choices, beyond the digest:
+// - A message completes at the initiator on the SES response carried in the ACK of
+//   the packet that completed it at the target (delivery complete). If every packet
+//   is ACKed but that response was lost, the initiator sends a CP ACK_REQ (payload =
+//   message id) and the target answers with the response again.
+// - fi_read is split into MTU-sized READ requests; each is answered by one ACK with
+//   RSP_DATA. A lost response is recovered by resending the request (reads are
+//   idempotent); fetching-atomic responses are cached per PSN so a resent request does
+//   not execute twice.
+// - Send matching follows message-id order per PDC, so sends match in posting order
+//   (FI_ORDER_SAS) even when packets arrive out of order.
+// - Compare operands of compare-and-swap atomics travel in the payload after the swap
+//   operands (count elements each), so vector CSWAP works with a 4-byte atomic ext.
+#pragma once
+#include <netinet/in.h>
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "io/udp.h"
+#include "pds/pkt.h"
+#include "pds/window.h"
+
+namespace softuet {
+
+struct IoList {
+  static constexpr size_t kMax = 8;
+  iovec v[kMax];
+  size_t n = 0;
+  size_t total = 0;
+  void add(void *p, size_t len) {
+    v[n++] = {p, len};
+    total += len;
+  }
+  void copy_in(size_t off, const void *src, size_t len) const;
+  void copy_out(size_t off, void *dst, size_t len) const;
+  // Appends up to max iovecs covering [off, off+len); returns how many.
+  int slice(size_t off, size_t len, iovec *out, int max) const;
+};
+
+enum class OpKind : uint8_t { SEND, TSEND, WRITE, READ, ATOMIC, FETCH_ATOMIC, DGRAM };
+
+struct TxOp {
+  OpKind kind = OpKind::SEND;
+  void *context = nullptr;
+  uint64_t cq_flags = 0;    // libfabric completion flags
+  bool completion = true;   // generate a CQ entry on success
+  sockaddr_in peer{};
+  IoList local;             // send/write source, read destination, atomic operands
+  IoList result;            // fetching atomics: where the old values go
+  std::vector<uint8_t> owned;  // injected data / operands + compare values
+  uint64_t remote_addr = 0, key = 0, tag = 0, data = 0;
+  bool has_data = false;
+  uint32_t length = 0;
+  uint8_t amo_op = 0, amo_dt = 0;
+  uint32_t amo_count = 0;
+  // progress
+  uint16_t msg_id = 0;
+  uint32_t next_off = 0;
+  bool started = false, fully_sent = false, rsp = false;
+  uint8_t rc = pkt::RC_OK;
+  uint32_t unacked_pkts = 0, chunks_total = 0, chunks_done = 0;
+  uint32_t eom_psn = 0;
+  uint64_t all_acked_ns = 0, last_probe_ns = 0;
+  uint32_t probes = 0;
+};
+
+struct RecvEntry {
+  void *context = nullptr;
+  IoList iov;
+  bool tagged = false;
+  uint64_t tag = 0, ignore = 0;
+  bool any_src = true;
+  sockaddr_in src{};
+  uint64_t flags = 0;
+};
+
+struct Completion {
+  void *context = nullptr;
+  uint64_t flags = 0;
+  size_t len = 0;
+  void *buf = nullptr;
+  uint64_t data = 0;
+  uint64_t tag = 0;
+  int err = 0;          // positive FI_E* code, 0 on success
+  uint8_t uet_rc = 0;   // UET return code behind err, when there is one
+  size_t olen = 0;
+  sockaddr_in src{};
+  bool has_src = false;
+  bool report = true;  // false: counters only (inject, selective completion)
+};
+
+struct MrView {
+  uint8_t *ptr = nullptr;   // start of the registered memory
+  uint64_t base = 0;        // address the initiator uses for ptr (VA or 0)
+  uint64_t len = 0;
+  uint64_t access = 0;      // FI_REMOTE_READ / FI_REMOTE_WRITE bits
+};
+
+class Host {
+ public:
+  virtual ~Host() = default;
+  virtual void tx_done(const Completion &c) = 0;
+  virtual void rx_done(const Completion &c) = 0;
+  // Remote RMA/atomic landed here (counters; CQ entry when it carried data).
+  virtual void remote_done(uint64_t flags, const Completion &c) = 0;
+  virtual bool find_mr(uint64_t key, MrView &out) = 0;
+};
+
+struct Stats {
+  uint64_t tx_pkts = 0, rx_pkts = 0, tx_bytes = 0, rx_bytes = 0, retransmits = 0, acks_tx = 0,
+           acks_rx = 0, duplicates = 0, drops_malformed = 0, drops_crc = 0, drops_unknown_pdc = 0,
+           drops_no_recv = 0, drops_send_err = 0, probes_tx = 0, pdc_opened = 0, pdc_failed = 0,
+           unexpected_msgs = 0, rsp_errors_tx = 0;
+  uint64_t nack_tx[256] = {}, nack_rx[256] = {};
+};
+
+struct EngineConfig {
+  size_t mtu = 4096;          // payload bytes per packet
+  uint32_t mpr = 128;         // PSNs in flight per PDC
+  uint64_t rto_ns = 10'000'000;
+  uint32_t max_retries = 40;
+  uint32_t max_msgs_in_flight = 1024;
+  size_t unexpected_limit = 64u << 20;
+  uint32_t job_id = 1;
+  bool dgram = false;
+  bool verify_crc = true;
+  // NSCC window gates transmission when FI_SOFTUET_CC=nscc. Off by default: on a
+  // shared loopback its delay signal is scheduler noise, and after RTOs the window
+  // collapses (measured 5x slower 1 MiB transfers, 10x under 20% loss).
+  bool nscc = false;
+  static EngineConfig from_env();
+};
+
+class Engine {
+ public:
+  Engine(Host *host, UdpSock *sock, const EngineConfig &cfg);
+  ~Engine();
+  Engine(const Engine &) = delete;
+  Engine &operator=(const Engine &) = delete;
+
+  // Takes ownership of op. Returns 0 or a negative FI_E* code (op not taken then).
+  int post(TxOp *op);
+  void post_recv(RecvEntry *r);  // takes ownership
+  // Cancels a posted receive with this context; true when found.
+  bool cancel(void *context);
+  void on_packet(const uint8_t *buf, size_t len, const sockaddr_in &from);
+  // Reads the socket until empty or budget packets; returns packets handled.
+  int poll_rx(int budget);
+  void on_timer(uint64_t now_ns);
+  void flush();  // pending coalesced ACKs, held reordered packet
+  bool busy() const;  // anything that needs timers
+  uint64_t cwnd_bytes() const;
+  bool has_targets() const;  // served as a target (peers may still want answers)  // largest congestion window over this engine's PDCs
+  const Stats &stats() const { return st_; }
+  const EngineConfig &config() const { return cfg_; }
+  sockaddr_in local() const;
+  static uint64_t now_ns();
+  std::vector<std::vector<uint8_t>> sent;  // only without a socket
+
+ private:
+  struct RxMsg;
+  struct InitPdc;
+  struct TgtPdc;
+  InitPdc *init_pdc(const sockaddr_in &peer);
+  void pump(InitPdc *p);
+  void send_req(InitPdc *p, TxOp *op, TxPkt &pk, bool retx);
+  void finish(InitPdc *p, TxOp *op, int err);
+  void fail_pdc(InitPdc *p, int err);
+  void handle_req(const uint8_t *b, size_t len, const sockaddr_in &from);
+  void handle_uud(const pkt::SesStd &s, const uint8_t *pl, size_t plen, const sockaddr_in &from);
+  void handle_ack(const uint8_t *b, size_t len, const sockaddr_in &from);
+  void handle_nack(const uint8_t *b, size_t len, const sockaddr_in &from);
+  void handle_cp(const uint8_t *b, size_t len, const sockaddr_in &from);
+  // SES delivery of a new packet; false when it cannot be accepted now (no buffer).
+  bool deliver(TgtPdc *t, uint32_t psn, const pkt::SesStd &s, const uint8_t *pl, size_t plen, bool &acked);
+  void answer_dup(TgtPdc *t, uint32_t psn, const pkt::SesStd &s);
+  void serve_read(TgtPdc *t, uint32_t psn, const pkt::SesStd &s);
+  void msg_complete(TgtPdc *t, RxMsg *m, uint32_t psn);
+  void release_in_order(TgtPdc *t);
+  bool match_recv(RxMsg *m);
+  void deliver_recv(RxMsg *m);
+  void send_ack(TgtPdc *t, uint32_t psn, const pkt::SesRsp *rsp, bool with_data, const IoList *data,
+                size_t data_off, size_t data_len);
+  void send_nack(const sockaddr_in &to, uint16_t spdcid, uint16_t dpdcid, uint32_t psn, uint8_t code,
+                 uint32_t payload);
+  void send_cp(InitPdc *p, uint8_t type, uint32_t psn, uint32_t payload);
+  void emit(const sockaddr_in &to, iovec *iov, int n);
+  void drop_tgt(TgtPdc *t);
+  uint16_t alloc_pdcid();
+  uint8_t check_mr(uint64_t key, uint64_t addr, uint64_t len, uint64_t access, uint8_t *&ptr);
+
+  Host *host_;
+  UdpSock *sock_;
+  EngineConfig cfg_;
+  Stats st_;
+  uint64_t now_ = 0;
+  uint16_t next_pdcid_ = 1;
+  std::unordered_map<uint64_t, InitPdc *> init_by_peer_;
+  std::unordered_map<uint64_t, TgtPdc *> tgt_by_key_;
+  std::unordered_map<uint16_t, InitPdc *> init_by_id_;
+  std::unordered_map<uint16_t, TgtPdc *> tgt_by_id_;
+  std::deque<RecvEntry *> posted_msg_, posted_tag_;
+  std::list<RxMsg *> unexp_msg_, unexp_tag_;
+  size_t unexp_bytes_ = 0;
+  std::vector<TgtPdc *> ack_pending_;
+  std::vector<uint32_t> due_;
+};
+
+}  // namespace softuet
+
+extern "C" void softuet_rx_fuzz_one(const uint8_t *data, size_t size);

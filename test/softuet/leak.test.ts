@@ -1,0 +1,28 @@
+// No definite leaks in softuet: valgrind over an open/close cycle of every object kind
+// (with ops left pending at close) and over a 10,000-message run.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { baseEnv, run, testsDir } from './helpers.js';
+
+const program = join(testsDir, 'softuet_ops_test');
+
+async function valgrind(filter: string, extra: Record<string, string>) {
+  const args = ['--leak-check=full', '--errors-for-leak-kinds=definite', '--error-exitcode=99', '-q', program, filter];
+  return run('valgrind', args, { env: baseEnv(extra), timeoutMs: 240_000 });
+}
+
+describe('softuet under valgrind', () => {
+  it('open/close cycles leak nothing', async () => {
+    const r = await valgrind('open_close_cycle', {});
+    expect(r.code, r.out.slice(-6000)).toBe(0);
+    expect(r.out).toMatch(/1 case\(s\), \d+ check\(s\), 0 failure\(s\)/);
+    expect(r.out).not.toMatch(/definitely lost/);
+  }, 250_000);
+
+  it('10,000 messages leak nothing', async () => {
+    const r = await valgrind('many_messages', { SUET_MANY: '10000' });
+    expect(r.code, r.out.slice(-6000)).toBe(0);
+    expect(r.out).toMatch(/0 failure\(s\)/);
+    expect(r.out).not.toMatch(/definitely lost/);
+  }, 250_000);
+});
