@@ -2,10 +2,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 
 namespace softuet {
@@ -21,6 +23,9 @@ double env_pct(const char *name) {
 }
 constexpr size_t kMaxDgram = 65536;
 constexpr int kBatch = 32;
+// One GSO send: the kernel's segment limit, and an IPv4 datagram's payload limit.
+constexpr int kGsoMaxSegs = 64;
+constexpr size_t kGsoMaxBytes = 65000;
 }  // namespace
 
 FaultConfig FaultConfig::from_env() {
@@ -70,8 +75,11 @@ int UdpSock::open(const sockaddr_in &addr, uint16_t port_base) {
   socklen_t l = sizeof local_;
   getsockname(fd_, (sockaddr *)&local_, &l);
   bufs_.assign(kBatch, std::vector<uint8_t>(kMaxDgram));
-  lens_.assign(kBatch, 0);
   froms_.assign(kBatch, sockaddr_in{});
+  rx_.reserve(kBatch * 16);
+  // Receive GSO trains whole (one copy-out, then split here) instead of as segments.
+  int on = 1;
+  gro_ = setsockopt(fd_, IPPROTO_UDP, UDP_GRO, &on, sizeof on) == 0;
   return 0;
 }
 
@@ -102,7 +110,37 @@ ssize_t UdpSock::raw_send(const sockaddr_in &to, const iovec *iov, int n) {
 }
 
 ssize_t UdpSock::send(const sockaddr_in &to, const iovec *iov, int n) {
-  if (!fc_.any()) return raw_send(to, iov, n);
+  if (!fc_.any()) {
+    if (n > kIovPer) return -EINVAL;
+    if (nq_ == kQueue || nqiov_ + n > (int)qiov_.size()) flush_queue();
+    TxSlot &t = q_[nq_];
+    t.to = to;
+    t.iov0 = nqiov_;
+    t.len = 0;
+    size_t used = 0;
+    iovec *out = &qiov_[nqiov_];
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+      size_t l = iov[i].iov_len;
+      if (!l) continue;
+      if (l <= kCopyMax) {
+        uint8_t *dst = t.copy + used;
+        memcpy(dst, iov[i].iov_base, l);
+        used += l;
+        // Adjacent copied pieces become one iovec.
+        if (k && (uint8_t *)out[k - 1].iov_base + out[k - 1].iov_len == dst) out[k - 1].iov_len += l;
+        else out[k++] = {dst, l};
+      } else {
+        out[k++] = iov[i];
+      }
+      t.len += l;
+    }
+    t.niov = k;
+    nqiov_ += k;
+    nq_++;
+    return (ssize_t)t.len;
+  }
+  flush_queue();
   std::uniform_real_distribution<double> u(0, 100);
   size_t total = 0;
   for (int i = 0; i < n; i++) total += iov[i].iov_len;
@@ -144,17 +182,100 @@ ssize_t UdpSock::send(const sockaddr_in &to, const iovec *iov, int n) {
   return r;
 }
 
-void UdpSock::flush() {
-  if (!have_held_) return;
+size_t UdpSock::flush() {
+  size_t lost = flush_queue();
+  if (!have_held_) return lost;
   have_held_ = false;
   iovec one{held_.data(), held_.size()};
-  raw_send(held_to_, &one, 1);
+  if (raw_send(held_to_, &one, 1) < 0) lost++;
+  return lost;
+}
+
+size_t UdpSock::flush_queue() {
+  if (!nq_) return 0;
+  // One message per run of datagrams to the same peer whose sizes are equal (the last
+  // may be shorter): with UDP_SEGMENT the stack handles the run as one packet until it
+  // is delivered, which is where a per-datagram send spends most of its time.
+  mmsghdr msgs[kQueue];
+  int first[kQueue], count[kQueue];
+  alignas(cmsghdr) char ctl[kQueue][CMSG_SPACE(sizeof(uint16_t))];
+  int nm = 0;
+  for (int i = 0; i < nq_;) {
+    int j = i + 1;
+    size_t total = q_[i].len;
+    if (gso_) {
+      while (j < nq_ && j - i < kGsoMaxSegs && q_[j].len <= q_[i].len && total + q_[j].len <= kGsoMaxBytes &&
+             q_[j].to.sin_addr.s_addr == q_[i].to.sin_addr.s_addr && q_[j].to.sin_port == q_[i].to.sin_port) {
+        total += q_[j].len;
+        bool last = q_[j].len < q_[i].len;
+        j++;
+        if (last) break;
+      }
+    }
+    msghdr &m = msgs[nm].msg_hdr;
+    memset(&msgs[nm], 0, sizeof msgs[nm]);
+    m.msg_name = &q_[i].to;
+    m.msg_namelen = sizeof(sockaddr_in);
+    m.msg_iov = &qiov_[q_[i].iov0];
+    m.msg_iovlen = (size_t)(q_[j - 1].iov0 + q_[j - 1].niov - q_[i].iov0);
+    if (j - i > 1) {
+      memset(ctl[nm], 0, sizeof ctl[nm]);
+      m.msg_control = ctl[nm];
+      m.msg_controllen = sizeof ctl[nm];
+      cmsghdr *c = CMSG_FIRSTHDR(&m);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      uint16_t seg = (uint16_t)q_[i].len;
+      memcpy(CMSG_DATA(c), &seg, sizeof seg);
+    }
+    first[nm] = i;
+    count[nm] = j - i;
+    nm++;
+    i = j;
+  }
+  size_t lost = 0;
+  int done = 0, tries = 0;
+  while (done < nm) {
+    int r = sendmmsg(fd_, msgs + done, (unsigned)(nm - done), 0);
+    if (r > 0) {
+      done += r;
+      tries = 0;
+      continue;
+    }
+    int e = r < 0 ? errno : EAGAIN;
+    if (e == EINTR) continue;
+    if ((e == EAGAIN || e == ENOBUFS) && tries++ < 3) {
+      // The socket buffer is full: the peer is slow. Losing the packets is legal (they
+      // are retransmitted), but a short yield usually lets it drain.
+      usleep(50);
+      continue;
+    }
+    if (count[done] > 1 && (e == EIO || e == EINVAL || e == ENOPROTOOPT || e == EOPNOTSUPP)) {
+      // No UDP GSO here (old kernel, or a device without checksum offload): send the
+      // run datagram by datagram from now on.
+      gso_ = false;
+      for (int k = first[done]; k < first[done] + count[done]; k++) {
+        iovec *v = &qiov_[q_[k].iov0];
+        if (raw_send(q_[k].to, v, q_[k].niov) < 0) lost++;
+      }
+      done++;
+      continue;
+    }
+    lost += count[done];
+    done++;
+    tries = 0;
+  }
+  nq_ = 0;
+  nqiov_ = 0;
+  return lost;
 }
 
 int UdpSock::recv_batch(int max) {
   if (max > kBatch) max = kBatch;
   mmsghdr msgs[kBatch];
   iovec iovs[kBatch];
+  alignas(cmsghdr) char ctl[kBatch][CMSG_SPACE(sizeof(int))];
   for (int i = 0; i < max; i++) {
     iovs[i] = {bufs_[i].data(), kMaxDgram};
     memset(&msgs[i], 0, sizeof msgs[i]);
@@ -162,11 +283,34 @@ int UdpSock::recv_batch(int max) {
     msgs[i].msg_hdr.msg_iovlen = 1;
     msgs[i].msg_hdr.msg_name = &froms_[i];
     msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+    if (gro_) {
+      msgs[i].msg_hdr.msg_control = ctl[i];
+      msgs[i].msg_hdr.msg_controllen = sizeof ctl[i];
+    }
   }
+  rx_.clear();
   int r = recvmmsg(fd_, msgs, max, MSG_DONTWAIT, nullptr);
   if (r < 0) return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -errno;
-  for (int i = 0; i < r; i++) lens_[i] = msgs[i].msg_len;
-  return r;
+  for (int i = 0; i < r; i++) {
+    size_t len = msgs[i].msg_len, seg = 0;
+    if (gro_) {
+      msghdr &m = msgs[i].msg_hdr;
+      for (cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+          int v;
+          memcpy(&v, CMSG_DATA(c), sizeof v);
+          if (v > 0) seg = (size_t)v;
+        }
+      }
+    }
+    const uint8_t *p = bufs_[i].data();
+    if (!seg || seg >= len) {
+      rx_.push_back({p, len, i});
+      continue;
+    }
+    for (size_t off = 0; off < len; off += seg) rx_.push_back({p + off, std::min(seg, len - off), i});
+  }
+  return (int)rx_.size();
 }
 
 }  // namespace softuet

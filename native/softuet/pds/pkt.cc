@@ -1,14 +1,10 @@
 #include "pds/pkt.h"
 
-#include "io/crc32c.h"
 #include "wire/pds.h"
 #include "wire/ses.h"
 
 namespace softuet {
 namespace pkt {
-namespace {
-inline void w16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = (uint8_t)v; }
-}  // namespace
 
 const char *rc_name(unsigned rc) {
   switch (rc) {
@@ -35,14 +31,11 @@ const char *rc_name(unsigned rc) {
 }
 
 const char *nack_name(unsigned code) {
-  static const char *names[] = {"RSVD",           "TRIMMED",          "TRIMMED_LASTHOP",  "TRIMMED_ACK",
-                                "NO_PDC_AVAIL",   "NO_CCC_AVAIL",     "NO_BITMAP",        "NO_PKT_BUFFER",
-                                "NO_GTD_DEL_AVAIL", "NO_SES_MSG_AVAIL", "NO_RESOURCE",    "PSN_OOR_WINDOW",
-                                "RSVD_0C",        "ROD_OOO",          "INV_DPDCID",       "PDC_HDR_MISMATCH",
-                                "CLOSING",        "CLOSING_IN_ERR",   "PKT_NOT_RCVD",     "GTD_RESP_UNAVAIL",
-                                "ACK_WITH_DATA",  "INVALID_SYN",      "PDC_MODE_MISMATCH", "NEW_START_PSN",
-                                "RCVD_SES_PROCG", "UNEXP_EVENT",      "RCVR_INFER_LOSS"};
-  return code < sizeof(names) / sizeof(names[0]) ? names[code] : "OTHER";
+  if (code > 0xFF) return "OTHER";
+  if (const char *n = wire::nack_info((uint8_t)code).name) return n;
+  if (code == 0) return "RSVD";
+  if (code == 0x0C) return "RSVD_0C";
+  return "OTHER";
 }
 
 // Every header goes through the shared codec library (wire/): softuet keeps its own
@@ -300,23 +293,5 @@ size_t get_rsp(const uint8_t *p, size_t len, SesRsp &h, bool with_data) {
   h.message_offset = w.message_offset;
   return w.wire_len();
 }
-
-uint32_t trailer_crc(uint32_t src_ip, uint32_t dst_ip, uint16_t src_port, uint16_t dst_port,
-                     const uint8_t *uet, size_t uet_len, const uint8_t *p2, size_t p2_len) {
-  uint8_t ph[16];
-  // Values arrive in network order already; copy their bytes as they sit in memory.
-  __builtin_memcpy(ph, &src_ip, 4);
-  __builtin_memcpy(ph + 4, &dst_ip, 4);
-  __builtin_memcpy(ph + 8, &src_port, 2);
-  __builtin_memcpy(ph + 10, &dst_port, 2);
-  uint16_t udp_len = (uint16_t)(8 + uet_len + p2_len + CRC_LEN);
-  w16(ph + 12, udp_len);
-  w16(ph + 14, 0);
-  uint32_t c = crc32c_update(~0u, ph, sizeof ph);
-  c = crc32c_update(c, uet, uet_len);
-  if (p2_len) c = crc32c_update(c, p2, p2_len);
-  return ~c;
-}
-
 }  // namespace pkt
 }  // namespace softuet

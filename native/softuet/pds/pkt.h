@@ -1,5 +1,6 @@
-// The subset of UET headers softuet puts on the wire, as plain structs, and the one
-// place that turns them into bytes and back. Layouts follow the UET digest (PDS §2.5,
+// The subset of UET headers softuet puts on the wire, as the protocol core's working
+// structs, and the one place that turns them into bytes and back. Not a codec: the
+// byte layouts, code values and the CRC32C are wire/'s; this only adapts them. Layouts follow the UET digest (PDS §2.5,
 // SES §3.3/§3.6) and the shared conflict table; every multi-byte field is big-endian.
 // The byte layouts themselves live in the shared codec library (native/softuet/wire).
 //
@@ -11,77 +12,103 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "wire/constants.h"
+
 namespace softuet {
 namespace pkt {
 
 enum PdsType : uint8_t {
-  PDS_RUD_REQ = 2,
-  PDS_ROD_REQ = 3,
-  PDS_UUD_REQ = 6,
-  PDS_ACK = 7,
-  PDS_ACK_CC = 8,
-  PDS_NACK = 10,
-  PDS_CP = 11,
+  PDS_RUD_REQ = (uint8_t)wire::PdsType::kRudReq,
+  PDS_ROD_REQ = (uint8_t)wire::PdsType::kRodReq,
+  PDS_UUD_REQ = (uint8_t)wire::PdsType::kUudReq,
+  PDS_ACK = (uint8_t)wire::PdsType::kAck,
+  PDS_ACK_CC = (uint8_t)wire::PdsType::kAckCc,
+  PDS_NACK = (uint8_t)wire::PdsType::kNack,
+  PDS_CP = (uint8_t)wire::PdsType::kCp,
 };
-enum NextHdr : uint8_t { NH_NONE = 0, NH_REQ_SMALL = 1, NH_REQ_MEDIUM = 2, NH_REQ_STD = 3, NH_RSP = 4, NH_RSP_DATA = 5 };
-enum ReqFlag : uint8_t { RF_RETX = 0x10, RF_AR = 0x08, RF_SYN = 0x04 };
-enum CpType : uint8_t { CP_NOOP = 0, CP_ACK_REQ = 1, CP_CLEAR = 2, CP_CLOSE = 4 };
+enum NextHdr : uint8_t {
+  NH_NONE = (uint8_t)wire::NextHeader::kNone,
+  NH_REQ_SMALL = (uint8_t)wire::NextHeader::kReqSmall,
+  NH_REQ_MEDIUM = (uint8_t)wire::NextHeader::kReqMedium,
+  NH_REQ_STD = (uint8_t)wire::NextHeader::kReqStd,
+  NH_RSP = (uint8_t)wire::NextHeader::kRsp,
+  NH_RSP_DATA = (uint8_t)wire::NextHeader::kRspData,
+};
+enum ReqFlag : uint8_t { RF_RETX = wire::flags::kReqRetx, RF_AR = wire::flags::kReqAr, RF_SYN = wire::flags::kReqSyn };
+enum CpType : uint8_t {
+  CP_NOOP = (uint8_t)wire::CtlType::kNoop,
+  CP_ACK_REQ = (uint8_t)wire::CtlType::kAckReq,
+  CP_CLEAR = (uint8_t)wire::CtlType::kClear,
+  CP_CLOSE = (uint8_t)wire::CtlType::kClose,
+};
 
 enum SesOpcode : uint8_t {
-  OP_NO_OP = 0x00,
-  OP_WRITE = 0x01,
-  OP_READ = 0x02,
-  OP_ATOMIC = 0x03,
-  OP_FETCHING_ATOMIC = 0x04,
-  OP_SEND = 0x05,
-  OP_DATAGRAM_SEND = 0x07,
-  OP_TAGGED_SEND = 0x09,
+  OP_NO_OP = (uint8_t)wire::SesOpcode::kNoOp,
+  OP_WRITE = (uint8_t)wire::SesOpcode::kWrite,
+  OP_READ = (uint8_t)wire::SesOpcode::kRead,
+  OP_ATOMIC = (uint8_t)wire::SesOpcode::kAtomic,
+  OP_FETCHING_ATOMIC = (uint8_t)wire::SesOpcode::kFetchingAtomic,
+  OP_SEND = (uint8_t)wire::SesOpcode::kSend,
+  OP_DATAGRAM_SEND = (uint8_t)wire::SesOpcode::kDatagramSend,
+  OP_TAGGED_SEND = (uint8_t)wire::SesOpcode::kTaggedSend,
 };
-enum SesFlag : uint8_t { SF_DC = 0x20, SF_IE = 0x10, SF_REL = 0x08, SF_HD = 0x04, SF_EOM = 0x02, SF_SOM = 0x01 };
-enum RspOpcode : uint8_t { RSP_DEFAULT = 0, RSP_RESPONSE = 1, RSP_W_DATA = 2, RSP_NONE = 3 };
+enum SesFlag : uint8_t {
+  SF_DC = wire::sesflags::kDc,
+  SF_IE = wire::sesflags::kIe,
+  SF_REL = wire::sesflags::kRel,
+  SF_HD = wire::sesflags::kHd,
+  SF_EOM = wire::sesflags::kEom,
+  SF_SOM = wire::sesflags::kSom,
+};
+enum RspOpcode : uint8_t {
+  RSP_DEFAULT = (uint8_t)wire::RspOpcode::kDefaultResponse,
+  RSP_RESPONSE = (uint8_t)wire::RspOpcode::kResponse,
+  RSP_W_DATA = (uint8_t)wire::RspOpcode::kResponseWData,
+  RSP_NONE = (uint8_t)wire::RspOpcode::kNoResponse,
+};
 
 // UET SES return codes (digest §3.6).
 enum ReturnCode : uint8_t {
-  RC_NULL = 0x00,
-  RC_OK = 0x01,
-  RC_NO_MATCH = 0x05,
-  RC_UNSUPPORTED_OP = 0x06,
-  RC_UNSUPPORTED_SIZE = 0x07,
-  RC_AT_PERM = 0x09,
-  RC_AT_OUT_OF_RANGE = 0x0C,
-  RC_AMO_UNSUPPORTED_OP = 0x0F,
-  RC_AMO_UNSUPPORTED_DT = 0x10,
-  RC_AMO_UNALIGNED = 0x12,
-  RC_PERM_VIOLATION = 0x17,
-  RC_OP_VIOLATION = 0x18,
-  RC_BAD_MKEY = 0x1C,
-  RC_BAD_ADDR = 0x1D,
-  RC_CANCELLED = 0x1E,
-  RC_UNDELIVERABLE = 0x1F,
-  RC_TOO_LONG = 0x22,
-  RC_DROPPED = 0x24,
+  RC_NULL = (uint8_t)wire::ReturnCode::kNull,
+  RC_OK = (uint8_t)wire::ReturnCode::kOk,
+  RC_NO_MATCH = (uint8_t)wire::ReturnCode::kNoMatch,
+  RC_UNSUPPORTED_OP = (uint8_t)wire::ReturnCode::kUnsupportedOp,
+  RC_UNSUPPORTED_SIZE = (uint8_t)wire::ReturnCode::kUnsupportedSize,
+  RC_AT_PERM = (uint8_t)wire::ReturnCode::kAtPerm,
+  RC_AT_OUT_OF_RANGE = (uint8_t)wire::ReturnCode::kAtOutOfRange,
+  RC_AMO_UNSUPPORTED_OP = (uint8_t)wire::ReturnCode::kAmoUnsupportedOp,
+  RC_AMO_UNSUPPORTED_DT = (uint8_t)wire::ReturnCode::kAmoUnsupportedDt,
+  RC_AMO_UNALIGNED = (uint8_t)wire::ReturnCode::kAmoUnaligned,
+  RC_PERM_VIOLATION = (uint8_t)wire::ReturnCode::kPermViolation,
+  RC_OP_VIOLATION = (uint8_t)wire::ReturnCode::kOpViolation,
+  RC_BAD_MKEY = (uint8_t)wire::ReturnCode::kBadMkey,
+  RC_BAD_ADDR = (uint8_t)wire::ReturnCode::kBadAddr,
+  RC_CANCELLED = (uint8_t)wire::ReturnCode::kCancelled,
+  RC_UNDELIVERABLE = (uint8_t)wire::ReturnCode::kUndeliverable,
+  RC_TOO_LONG = (uint8_t)wire::ReturnCode::kTooLong,
+  RC_DROPPED = (uint8_t)wire::ReturnCode::kDropped,
 };
 const char *rc_name(unsigned rc);
 
 enum NackCode : uint8_t {
-  NACK_NO_PKT_BUFFER = 0x07,
-  NACK_PSN_OOR_WINDOW = 0x0B,
-  NACK_INV_DPDCID = 0x0E,
-  NACK_INVALID_SYN = 0x15,
+  NACK_NO_PKT_BUFFER = (uint8_t)wire::NackCode::kNoPktBuffer,
+  NACK_PSN_OOR_WINDOW = (uint8_t)wire::NackCode::kPsnOorWindow,
+  NACK_INV_DPDCID = (uint8_t)wire::NackCode::kInvDpdcid,
+  NACK_INVALID_SYN = (uint8_t)wire::NackCode::kInvalidSyn,
 };
 const char *nack_name(unsigned code);
 
-constexpr size_t PDS_REQ_LEN = 12;
-constexpr size_t PDS_UUD_LEN = 4;
-constexpr size_t PDS_ACK_CC_LEN = 32;
-constexpr size_t PDS_NACK_LEN = 16;
-constexpr size_t PDS_CP_LEN = 16;
-constexpr size_t SES_STD_LEN = 44;
-constexpr size_t SES_ATOMIC_EXT_LEN = 4;
-constexpr size_t SES_RSP_LEN = 12;
-constexpr size_t SES_RSP_DATA_LEN = 20;
-constexpr size_t CRC_LEN = 4;
-constexpr size_t SES_CAS_EXT_LEN = 36;
+constexpr size_t PDS_REQ_LEN = wire::kPdsHeaderLen[PDS_RUD_REQ];
+constexpr size_t PDS_UUD_LEN = wire::kPdsHeaderLen[PDS_UUD_REQ];
+constexpr size_t PDS_ACK_CC_LEN = wire::kPdsHeaderLen[PDS_ACK_CC];
+constexpr size_t PDS_NACK_LEN = wire::kPdsHeaderLen[PDS_NACK];
+constexpr size_t PDS_CP_LEN = wire::kPdsHeaderLen[PDS_CP];
+constexpr size_t SES_STD_LEN = wire::kSesStdLen;
+constexpr size_t SES_ATOMIC_EXT_LEN = wire::kAtomicExtLen;
+constexpr size_t SES_RSP_LEN = wire::kSesRspLen;
+constexpr size_t SES_RSP_DATA_LEN = wire::kSesRspDataLen;
+constexpr size_t CRC_LEN = wire::kCrcTrailerLen;
+constexpr size_t SES_CAS_EXT_LEN = wire::kCasExtLen;
 constexpr size_t MAX_SES_LEN = SES_STD_LEN + SES_CAS_EXT_LEN;
 
 struct PdsReq {  // RUD_REQ / UUD_REQ
@@ -186,10 +213,6 @@ size_t get_cp(const uint8_t *p, size_t len, PdsCp &h);
 size_t get_ses(const uint8_t *p, size_t len, SesStd &h);
 size_t get_rsp(const uint8_t *p, size_t len, SesRsp &h, bool with_data);
 
-// Trailer over the pseudo header + UET bytes (addresses and ports in network order).
-uint32_t trailer_crc(uint32_t src_ip, uint32_t dst_ip, uint16_t src_port, uint16_t dst_port,
-                     const uint8_t *uet, size_t uet_len_without_crc, const uint8_t *payload2 = nullptr,
-                     size_t payload2_len = 0);
 
 }  // namespace pkt
 }  // namespace softuet

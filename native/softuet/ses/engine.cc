@@ -10,7 +10,9 @@
 #include <cstring>
 #include <random>
 
-#include "io/crc32c.h"
+#include "wire/constants.h"
+#include "wire/crc32c.h"
+#include "wire/packet.h"
 #if __has_include("cms/nscc.h")
 #include "cms/nscc.h"
 #define SOFTUET_HAVE_NSCC 1
@@ -42,6 +44,22 @@ int rc_to_err(uint8_t rc) {
     default: return FI_EIO;
   }
 }
+// What the CRC32C trailer covers besides the UET bytes (wire::CrcCover): both IPv4
+// addresses, then the UDP header with a zero checksum (the kernel fills the real one
+// after the trailer is computed). uet_len counts the trailer.
+struct CrcPseudo {
+  uint8_t ip[wire::kCrcIpv4AddrLen];
+  uint8_t udp[wire::kUdpHeaderLen];
+  CrcPseudo(const sockaddr_in &src, const sockaddr_in &dst, size_t uet_len) {
+    memcpy(ip, &src.sin_addr.s_addr, 4);
+    memcpy(ip + 4, &dst.sin_addr.s_addr, 4);
+    memcpy(udp, &src.sin_port, 2);
+    memcpy(udp + 2, &dst.sin_port, 2);
+    uint16_t l = htons((uint16_t)(wire::kUdpHeaderLen + uet_len));
+    memcpy(udp + 4, &l, 2);
+    udp[6] = udp[7] = 0;
+  }
+};
 size_t env_size(const char *n, size_t def) {
   const char *v = getenv(n);
   if (!v || !*v) return def;
@@ -112,10 +130,13 @@ struct Engine::RxMsg {
   uint8_t rc = RC_OK;
   bool complete = false, released = false, in_unexp = false, delivered = false;
   uint8_t *dest = nullptr;  // writes
-  RecvEntry *recv = nullptr;
+  // The receive matched to this message, owned here from matching until its completion
+  // is reported; freed with the message if that never happens.
+  std::unique_ptr<RecvEntry> recv;
   std::vector<uint8_t> staging;
   uint64_t tag = 0, data = 0;
   bool has_data = false;
+  uint32_t chunks_seen = 0;  // reads: requests served so far
   TgtPdc *pdc = nullptr;
 };
 
@@ -154,6 +175,7 @@ Engine::Engine(Host *host, UdpSock *sock, const EngineConfig &cfg) : host_(host)
 }
 
 Engine::~Engine() {
+  flush_tx();
   for (auto &kv : init_by_id_) {
     InitPdc *p = kv.second;
     std::vector<TxOp *> ops;
@@ -198,20 +220,13 @@ uint16_t Engine::alloc_pdcid() {
 // ---------------------------------------------------------------- output
 void Engine::emit(const sockaddr_in &to, iovec *iov, int n) {
   // Trailer: CRC32C over the pseudo header and every UET byte.
-  sockaddr_in me = local();
   size_t uet = 0;
   for (int i = 0; i < n; i++) uet += iov[i].iov_len;
-  uint8_t ph[16];
-  memcpy(ph, &me.sin_addr.s_addr, 4);
-  memcpy(ph + 4, &to.sin_addr.s_addr, 4);
-  memcpy(ph + 8, &me.sin_port, 2);
-  memcpy(ph + 10, &to.sin_port, 2);
-  uint16_t udp_len = htons((uint16_t)(8 + uet + CRC_LEN));
-  memcpy(ph + 12, &udp_len, 2);
-  ph[14] = ph[15] = 0;
-  uint32_t c = crc32c_update(~0u, ph, sizeof ph);
-  for (int i = 0; i < n; i++) c = crc32c_update(c, iov[i].iov_base, iov[i].iov_len);
-  uint32_t crc = htonl(~c);
+  CrcPseudo ph(local(), to, uet + CRC_LEN);
+  uint32_t c = wire::crc32c_update(wire::kCrc32cInit, ph.ip, sizeof ph.ip);
+  c = wire::crc32c_update(c, ph.udp, sizeof ph.udp);
+  for (int i = 0; i < n; i++) c = wire::crc32c_update(c, (const uint8_t *)iov[i].iov_base, iov[i].iov_len);
+  uint32_t crc = htonl(wire::crc32c_final(c));
   iov[n] = {&crc, CRC_LEN};
   st_.tx_pkts++;
   st_.tx_bytes += uet + CRC_LEN;
@@ -222,6 +237,7 @@ void Engine::emit(const sockaddr_in &to, iovec *iov, int n) {
     if (sent.size() < 4096) sent.push_back(std::move(d));
     return;
   }
+  // Queued, not sent: every entry point ends with flush_tx() before it returns.
   if (sock_->send(to, iov, n + 1) < 0) st_.drops_send_err++;
 }
 
@@ -328,7 +344,7 @@ int Engine::post(TxOp *op) {
     iov[0] = {h, n};
     int k = 1 + op->local.slice(0, op->length, iov + 1, IoList::kMax);
     emit(op->peer, iov, k);
-    if (sock_) sock_->flush();
+    flush_tx();
     Completion c;
     c.context = op->context;
     c.flags = op->cq_flags;
@@ -351,6 +367,7 @@ int Engine::post(TxOp *op) {
   }
   p->queue.push_back(op);
   pump(p);
+  flush_tx();
   return 0;
 }
 
@@ -382,11 +399,10 @@ void Engine::pump(InitPdc *p) {
       op->eom_psn = pk.psn;
       p->queue.pop_front();
     }
-    uint32_t psn = pk.psn;
     send_req(p, op, pk, false);
-    (void)psn;
   }
-  if (sock_) sock_->flush();
+  // No flush here: ACK handling pumps once per ACK, and a read gets one ACK per chunk,
+  // so the caller (post, poll_rx, on_timer) sends everything queued in one go.
 }
 
 void Engine::send_req(InitPdc *p, TxOp *op, TxPkt &pk, bool retx) {
@@ -463,7 +479,13 @@ void Engine::send_req(InitPdc *p, TxOp *op, TxPkt &pk, bool retx) {
   emit(p->peer, iov, k);
 }
 
+void Engine::flush_tx() {
+  if (sock_) st_.drops_send_err += sock_->flush();
+}
+
 void Engine::finish(InitPdc *p, TxOp *op, int err) {
+  // Queued datagrams may point into this op's buffers, which the completion releases.
+  if (sock_ && sock_->pending()) flush_tx();
   p->inflight.erase(op->msg_id);
   // Packets of this op still tracked (a response can overtake ACK bookkeeping).
   bool any = false;
@@ -488,6 +510,7 @@ void Engine::finish(InitPdc *p, TxOp *op, int err) {
 }
 
 void Engine::fail_pdc(InitPdc *p, int err) {
+  if (sock_ && sock_->pending()) flush_tx();
   std::vector<TxOp *> ops;
   for (auto &m : p->inflight) ops.push_back(m.second);
   for (auto *o : p->queue)
@@ -591,10 +614,8 @@ void Engine::handle_nack(const uint8_t *b, size_t len, const sockaddr_in &from) 
   if (it == init_by_id_.end() || !same_peer(it->second->peer, from)) { st_.drops_unknown_pdc++; return; }
   InitPdc *p = it->second;
   TxPkt *pk = p->tx.find(nk.nack_psn);
-  switch (nk.nack_code) {
-    case NACK_INV_DPDCID:
-    case NACK_INVALID_SYN:
-    case 0x0F: case 0x10: case 0x11: case 0x13: case 0x16: case 0x19: case 0xFF:
+  switch (wire::nack_info(nk.nack_code).action) {
+    case wire::NackAction::kClose:
       // The target lost or refuses this PDC: its state cannot be trusted any more.
       fail_pdc(p, FI_EIO);
       return;
@@ -618,7 +639,19 @@ void Engine::drop_tgt(TgtPdc *t) {
       }
     }
   }
-  for (auto &m : t->msgs) delete m.second;
+  for (auto &m : t->msgs) {
+    // A receive matched to a message this peer will never finish: hand it back failed.
+    if (RecvEntry *r = m.second->recv.get()) {
+      Completion c;
+      c.context = r->context;
+      c.flags = FI_RECV | (r->tagged ? FI_TAGGED : FI_MSG);
+      c.err = FI_EIO;
+      c.uet_rc = RC_UNDELIVERABLE;
+      c.tag = r->tag;
+      host_->rx_done(c);
+    }
+    delete m.second;
+  }
   ack_pending_.erase(std::remove(ack_pending_.begin(), ack_pending_.end(), t), ack_pending_.end());
   tgt_by_key_.erase(peer_key(t->peer) << 16 | t->peer_id);
   tgt_by_id_.erase(t->id);
@@ -775,9 +808,58 @@ void Engine::answer_dup(TgtPdc *t, uint32_t psn, const SesStd &s) {
   }
 }
 
+void Engine::note_answered(TgtPdc *t, const SesStd &s) {
+  // Reads and fetching atomics are answered at once and never matched, but the
+  // initiator gave them a message id from the same sequence as sends: without a record
+  // here, release_in_order would wait for that id forever and every later send on
+  // this PDC would stay unmatched. A read is one id over several requests; its record
+  // is complete once all of them were seen, so a record left complete and released is
+  // from before the 16-bit id wrapped and may be reused.
+  uint32_t chunks = 1;
+  if (s.opcode == OP_READ && s.request_length)
+    chunks = (uint32_t)((s.request_length + cfg_.mtu - 1) / cfg_.mtu);
+  RxMsg *m;
+  auto mi = t->msgs.find(s.message_id);
+  if (mi == t->msgs.end()) {
+    m = t->msgs[s.message_id] = new RxMsg;
+  } else {
+    m = mi->second;
+    bool same = m->opcode == s.opcode && !m->complete && m->total == s.request_length;
+    if (!same) {
+      if (!(m->complete && m->released) || m->in_unexp || m->recv) return;  // a live message owns it
+      *m = RxMsg();
+    }
+  }
+  if (!m->chunks_seen) {
+    m->id = s.message_id;
+    m->opcode = s.opcode;
+    m->total = s.request_length;
+    m->pdc = t;
+  }
+  if (++m->chunks_seen >= chunks) m->complete = true;
+  prune_msgs(t, m);
+  release_in_order(t);
+}
+
+void Engine::prune_msgs(TgtPdc *t, RxMsg *keep) {
+  // Finished records are kept a while to answer duplicates and ACK_REQ probes.
+  if (t->msgs.size() <= 8192) return;
+  for (auto it = t->msgs.begin(); it != t->msgs.end();) {
+    RxMsg *x = it->second;
+    if (x != keep && x->complete && x->released && !x->in_unexp && !x->recv &&
+        (uint16_t)(t->next_match - x->id) > 4096) {
+      delete x;
+      it = t->msgs.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 bool Engine::deliver(TgtPdc *t, uint32_t psn, const SesStd &s, const uint8_t *pl, size_t plen, bool &acked) {
   switch (s.opcode) {
     case OP_READ:
+      note_answered(t, s);
       t->rx.mark(psn);
       serve_read(t, psn, s);
       acked = true;
@@ -818,6 +900,7 @@ bool Engine::deliver(TgtPdc *t, uint32_t psn, const SesStd &s, const uint8_t *pl
       rsp.job_id = cfg_.job_id;
       rsp.return_code = rc;
       if (fetch) {
+        note_answered(t, s);
         rsp.opcode = RSP_W_DATA;
         rsp.payload_length = (uint16_t)old.size();
         auto &slot = t->amo_cache[psn];
@@ -916,17 +999,7 @@ bool Engine::deliver(TgtPdc *t, uint32_t psn, const SesStd &s, const uint8_t *pl
     } else {
       m->tag = s.memory_key;
     }
-    if (t->msgs.size() > 8192) {
-      for (auto it = t->msgs.begin(); it != t->msgs.end();) {
-        RxMsg *x = it->second;
-        if (x != m && x->complete && x->released && !x->in_unexp && (uint16_t)(t->next_match - x->id) > 4096) {
-          delete x;
-          it = t->msgs.erase(it);
-        } else {
-          ++it;
-        }
-      }
-    }
+    prune_msgs(t, m);
     release_in_order(t);
   }
   if (s.flags & SF_SOM) {
@@ -989,8 +1062,7 @@ void Engine::msg_complete(TgtPdc *t, RxMsg *m, uint32_t psn) {
 }
 
 void Engine::deliver_recv(RxMsg *m) {
-  RecvEntry *r = m->recv;
-  m->recv = nullptr;
+  std::unique_ptr<RecvEntry> r = std::move(m->recv);
   m->delivered = true;
   Completion c;
   c.context = r->context;
@@ -1012,7 +1084,6 @@ void Engine::deliver_recv(RxMsg *m) {
     c.olen = m->total - r->iov.total;
   }
   host_->rx_done(c);
-  delete r;
 }
 
 bool Engine::match_recv(RxMsg *m) {
@@ -1022,7 +1093,7 @@ bool Engine::match_recv(RxMsg *m) {
     if (!r->any_src && !same_peer(r->src, m->pdc->peer)) continue;
     if (r->tagged && ((r->tag ^ m->tag) & ~r->ignore)) continue;
     lst.erase(it);
-    m->recv = r;
+    m->recv.reset(r);
     if (!m->staging.empty()) {
       r->iov.copy_in(0, m->staging.data(), std::min<size_t>(m->staging.size(), r->iov.total));
       unexp_bytes_ -= m->staging.size();
@@ -1059,7 +1130,7 @@ void Engine::post_recv(RecvEntry *r) {
     if (r->tagged && ((r->tag ^ m->tag) & ~r->ignore)) continue;
     lst.erase(it);
     m->in_unexp = false;
-    m->recv = r;
+    m->recv.reset(r);
     if (!m->staging.empty()) {
       r->iov.copy_in(0, m->staging.data(), std::min<size_t>(m->staging.size(), r->iov.total));
       unexp_bytes_ -= m->staging.size();
@@ -1147,16 +1218,9 @@ void Engine::on_packet(const uint8_t *buf, size_t len, const sockaddr_in &from) 
   if (len < 2 + CRC_LEN) { st_.drops_malformed++; return; }
   size_t ulen = len - CRC_LEN;
   if (cfg_.verify_crc) {
-    sockaddr_in me = local();
-    uint8_t ph[16];
-    memcpy(ph, &from.sin_addr.s_addr, 4);
-    memcpy(ph + 4, &me.sin_addr.s_addr, 4);
-    memcpy(ph + 8, &from.sin_port, 2);
-    memcpy(ph + 10, &me.sin_port, 2);
-    uint16_t udp_len = htons((uint16_t)(8 + len));
-    memcpy(ph + 12, &udp_len, 2);
-    ph[14] = ph[15] = 0;
-    uint32_t c = ~crc32c_update(crc32c_update(~0u, ph, sizeof ph), buf, ulen);
+    CrcPseudo ph(from, local(), len);
+    wire::CrcCover cover{ph.ip, sizeof ph.ip, ph.udp};
+    uint32_t c = wire::uet_crc32c(cover, buf, ulen);
     uint32_t got;
     memcpy(&got, buf + ulen, 4);
     if (ntohl(got) != c) { st_.drops_crc++; return; }
@@ -1189,7 +1253,7 @@ void Engine::flush() {
   for (TgtPdc *t : ack_pending_)
     if (t->ack_pending) send_ack(t, t->last_psn, nullptr, false, nullptr, 0, 0);
   ack_pending_.clear();
-  if (sock_) sock_->flush();
+  flush_tx();
 }
 
 uint64_t Engine::cwnd_bytes() const {

@@ -189,6 +189,8 @@ class Engine {
   void handle_cp(const uint8_t *b, size_t len, const sockaddr_in &from);
   // SES delivery of a new packet; false when it cannot be accepted now (no buffer).
   bool deliver(TgtPdc *t, uint32_t psn, const pkt::SesStd &s, const uint8_t *pl, size_t plen, bool &acked);
+  void note_answered(TgtPdc *t, const pkt::SesStd &s);
+  void prune_msgs(TgtPdc *t, RxMsg *keep);
   void answer_dup(TgtPdc *t, uint32_t psn, const pkt::SesStd &s);
   void serve_read(TgtPdc *t, uint32_t psn, const pkt::SesStd &s);
   void msg_complete(TgtPdc *t, RxMsg *m, uint32_t psn);
@@ -201,6 +203,7 @@ class Engine {
                  uint32_t payload);
   void send_cp(InitPdc *p, uint8_t type, uint32_t psn, uint32_t payload);
   void emit(const sockaddr_in &to, iovec *iov, int n);
+  void flush_tx();
   void drop_tgt(TgtPdc *t);
   uint16_t alloc_pdcid();
   uint8_t check_mr(uint64_t key, uint64_t addr, uint64_t len, uint64_t access, uint8_t *&ptr);

@@ -233,6 +233,61 @@ TEST_CASE(rma_write_read) {
   fi_close(&mr->fid);
 }
 
+// Reads and fetching atomics take a message id on the PDC like sends do; the target
+// must account for them, or send matching (which follows message-id order) stalls
+// behind an id it never sees as a message.
+TEST_CASE(ops_after_read) {
+  Pair p;
+  REQUIRE(p.ok);
+  size_t n = 3 * 4096 + 100;  // several READ chunks, last one short
+  auto remote = pattern(n, 31);
+  std::vector<uint8_t> back(n, 0);
+  alignas(8) uint8_t amo[64] = {};
+  fid_mr *mr = reg(p.b, remote.data(), n, FI_REMOTE_READ | FI_REMOTE_WRITE);
+  fid_mr *amr = reg(p.b, amo, sizeof amo, FI_REMOTE_READ | FI_REMOTE_WRITE);
+  REQUIRE(mr && amr);
+  uint64_t key = fi_mr_key(mr), addr = (uint64_t)(uintptr_t)remote.data();
+  int c;
+  Comp e;
+  for (int round = 0; round < 2; round++) {
+    REQUIRE(fi_read(p.a.ep, back.data(), n, nullptr, p.a.remote, addr, key, &c) == 0);
+    REQUIRE(wait_comp(p.a.txcq, e, 5000));
+    CHECK_EQ(e.err, 0);
+    CHECK(memcmp(back.data(), remote.data(), n) == 0);
+    send_recv(p, 5000 + round, 40 + round);
+    // Tagged, posted after the send so it goes through the unexpected list too.
+    auto ts = pattern(9000, 50 + round);
+    std::vector<uint8_t> td(9000);
+    int tc, tr;
+    REQUIRE(fi_tsend(p.a.ep, ts.data(), ts.size(), nullptr, p.a.remote, 0xabc0 + round, &tc) == 0);
+    REQUIRE(wait_comp(p.a.txcq, e, 5000));
+    CHECK_EQ(e.err, 0);
+    REQUIRE(fi_trecv(p.b.ep, td.data(), td.size(), nullptr, FI_ADDR_UNSPEC, 0xabc0 + round, 0, &tr) == 0);
+    REQUIRE(wait_comp(p.b.rxcq, e, 5000));
+    CHECK(e.e.op_context == &tr);
+    CHECK(memcmp(td.data(), ts.data(), ts.size()) == 0);
+    auto w = pattern(6000, 60 + round);
+    REQUIRE(fi_write(p.a.ep, w.data(), w.size(), nullptr, p.a.remote, addr + 7, key, &c) == 0);
+    REQUIRE(wait_comp(p.a.txcq, e, 5000));
+    CHECK_EQ(e.err, 0);
+    CHECK(memcmp(remote.data() + 7, w.data(), w.size()) == 0);
+    // Fetching atomic, then a send again.
+    uint64_t v = 5, old = 99;
+    REQUIRE(fi_fetch_atomic(p.a.ep, &v, 1, nullptr, &old, nullptr, p.a.remote, (uint64_t)(uintptr_t)amo,
+                            fi_mr_key(amr), FI_UINT64, FI_SUM, &c) == 0);
+    REQUIRE(wait_comp(p.a.txcq, e, 5000));
+    CHECK_EQ(e.err, 0);
+    CHECK_EQ(old, 5u * round);
+    send_recv(p, 100, 70 + round);
+    // Refresh what the next round reads back.
+    memcpy(remote.data(), pattern(n, 80 + round).data(), n);
+  }
+  expect_quiet(p.a.txcq);
+  expect_quiet(p.b.rxcq);
+  fi_close(&amr->fid);
+  fi_close(&mr->fid);
+}
+
 TEST_CASE(rma_writedata) {
   Pair p;
   REQUIRE(p.ok);
