@@ -13,6 +13,10 @@ constexpr size_t kReadBatch = 64;
 // and I/O; what is left is picked up on the next turn.
 constexpr size_t kMaxPerDrain = 1024;
 constexpr uint64_t kMaxInterval = 8;
+// How long the loop keeps reading a manual-progress CQ every turn after the last post or
+// completion. Long enough to cover a round trip and a large transfer's next chunk, short
+// enough that an endpoint waiting on an idle peer costs nothing measurable.
+constexpr uint64_t kSpinNs = 2'000'000;
 }  // namespace
 
 ssize_t OpRecord::Post(fid_ep* ep) {
@@ -105,6 +109,13 @@ NCq::NCq(const Napi::CallbackInfo& cb)
   uv_timer_init(loop, timer_);
   timer_->data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(timer_));
+  if (manual_ && mode_ != kThread) {
+    spin_ = new uv_idle_t;
+    uv_idle_init(loop, spin_);
+    spin_->data = this;
+    // Never keeps the process alive by itself: the timer's reference does that.
+    uv_unref(reinterpret_cast<uv_handle_t*>(spin_));
+  }
   if (mode_ == kThread) {
     wake_ = new uv_async_t;
     uv_async_init(loop, wake_, AsyncCb);
@@ -156,6 +167,7 @@ fid_cq* NCq::cq(Napi::Env env) {
 void NCq::StopHandles(bool teardown) {
   uv_close_cb closeCb = [](uv_handle_t* h) {
     if (h->type == UV_POLL) delete reinterpret_cast<uv_poll_t*>(h);
+    else if (h->type == UV_IDLE) delete reinterpret_cast<uv_idle_t*>(h);
     else if (h->type == UV_ASYNC) delete reinterpret_cast<uv_async_t*>(h);
     else delete reinterpret_cast<uv_timer_t*>(h);
   };
@@ -163,6 +175,12 @@ void NCq::StopHandles(bool teardown) {
   if (wake_) {
     uv_close(reinterpret_cast<uv_handle_t*>(wake_), closeCb);
     wake_ = nullptr;
+  }
+  if (spin_) {
+    uv_idle_stop(spin_);
+    uv_close(reinterpret_cast<uv_handle_t*>(spin_), closeCb);
+    spin_ = nullptr;
+    spinOn_ = false;
   }
   if (poll_) {
     uv_poll_stop(poll_);
@@ -291,6 +309,7 @@ Napi::Value NCq::Progress(const Napi::CallbackInfo& cb) {
 void NCq::Track(OpRecord* op) {
   ops_.insert(op);
   inflight_++;
+  Active();
   // New work: poll soon again, whatever the back-off had reached.
   if (interval_ > 1 && timerOn_ && timer_) {
     interval_ = 1;
@@ -427,6 +446,10 @@ size_t NCq::Drain(Napi::Env env, size_t max) {
     if (n > 0) {
       for (ssize_t i = 0; i < n; i++) HandleEntry(env, ents[i], readFrom_ ? srcs[i] : FI_ADDR_NOTAVAIL);
       total += static_cast<size_t>(n);
+      Active();
+      // Fewer than asked: the CQ is empty for now, and another read would only cost a
+      // further progress pass.
+      if (n < static_cast<ssize_t>(kReadBatch)) break;
     } else if (n == -FI_EAVAIL) {
       fi_cq_err_entry err{};
       if (fi_cq_readerr(cq_, &err, 0) != 1) break;
@@ -544,9 +567,43 @@ void NCq::OnLoop() {
   }
 }
 
+void NCq::Active() {
+  if (!spin_) return;
+  lastActive_ = uv_hrtime();
+  if (!spinOn_ && (inflight_ > 0 || !backlogged_.empty())) Spin(true);
+}
+
+void NCq::Spin(bool on) {
+  if (!spin_ || on == spinOn_) return;
+  spinOn_ = on;
+  if (on) uv_idle_start(spin_, SpinCb);
+  else uv_idle_stop(spin_);
+}
+
+void NCq::SpinCb(uv_idle_t* h) {
+  auto* self = static_cast<NCq*>(h->data);
+  if (!self->cq_) return;
+  bool busy = self->inflight_ > 0 || !self->backlogged_.empty();
+  if (!busy || uv_hrtime() - self->lastActive_ > kSpinNs) {
+    self->Spin(false);
+    return;
+  }
+  Napi::Env env(self->env_);
+  Napi::HandleScope scope(env);
+  napi_callback_scope cs = nullptr;
+  napi_value resource = self->Value();
+  if (self->async_) napi_open_callback_scope(self->env_, resource, self->async_, &cs);
+  self->Drain(env, kMaxPerDrain);
+  self->RetryBacklogs(env);
+  if (cs) napi_close_callback_scope(self->env_, cs);
+  if (self->cq_) self->Update();
+}
+
 void NCq::PollCb(uv_poll_t* h, int status, int) {
   auto* self = static_cast<NCq*>(h->data);
   if (status < 0) return;
+  // Traffic on the fd: a target of RMA sees no completion for it, yet must keep reading.
+  self->Active();
   self->OnLoop();
 }
 

@@ -28,15 +28,27 @@ struct Batch {
   napi_ref firstError = nullptr;
 };
 
+// At most three local buffers per op (buffer, result, compare): kept inline, so building
+// an op costs no allocation beyond the record itself.
+template <typename T>
+struct Few {
+  T items[3];
+  uint8_t n = 0;
+  void push_back(T v) { items[n++] = v; }
+  T* begin() { return items; }
+  T* end() { return items + n; }
+  void clear() { n = 0; }
+};
+
 struct OpRecord {
   fi_context2 ctx;  // first: libfabric hands back &ctx as op_context
   OpKind kind;
   NEndpoint* ep = nullptr;
   napi_deferred deferred = nullptr;
   Batch* batch = nullptr;
-  std::vector<napi_ref> refs;
-  std::vector<fid_mr*> tempMrs;  // registered by the binding for FI_MR_LOCAL providers
-  std::vector<NMr*> mrs;         // user MRs the op uses: they refuse to close meanwhile
+  Few<napi_ref> refs;     // views the op reads or writes (an NMr pins itself instead)
+  Few<fid_mr*> tempMrs;   // registered by the binding for FI_MR_LOCAL providers
+  Few<NMr*> mrs;          // user MRs the op uses: they refuse to close meanwhile
   bool posted = false;
   std::unique_ptr<uint8_t[]> owned;  // copy of an inject the provider could not take yet
   // post arguments, kept so a post refused with FI_EAGAIN can be retried later
@@ -122,6 +134,9 @@ class NCq : public Napi::ObjectWrap<NCq>, public Closeable {
 
   static void PollCb(uv_poll_t* h, int status, int events);
   static void TimerCb(uv_timer_t* h);
+  static void SpinCb(uv_idle_t* h);
+  void Spin(bool on);
+  void Active();  // a post, completion or fd wake-up: keep reading every turn for a while
 
   napi_env env_;
   fid_cq* cq_ = nullptr;
@@ -135,6 +150,12 @@ class NCq : public Napi::ObjectWrap<NCq>, public Closeable {
   bool manual_ = false;
   uv_poll_t* poll_ = nullptr;
   uv_timer_t* timer_ = nullptr;
+  // Manual progress: nothing moves unless the CQ is read, and the wait fd does not see
+  // work the provider still has to push. While ops are in flight the loop reads the CQ
+  // every turn, until nothing has happened for a short while (then fd and timer again).
+  uv_idle_t* spin_ = nullptr;
+  bool spinOn_ = false;
+  uint64_t lastActive_ = 0;  // uv_hrtime of the last post or completion
   Mode mode_ = kPoll;
   // Thread mode: a progress thread blocks in fi_cq_sread and queues what it read; the
   // loop thread takes the queue when woken through async_.

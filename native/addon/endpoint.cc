@@ -238,7 +238,7 @@ void NEndpoint::Local(Napi::Env env, OpRecord* op, const Napi::Value& local, con
   size_t size;
   NMr* mr = nullptr;
   if (NMr::Is(local)) {
-    mr = NMr::From(local, what);
+    mr = Napi::ObjectWrap<NMr>::Unwrap(local.As<Napi::Object>());
     mr->mr(env);
     if (mr->domain() != domain_)
       ThrowFabric(env, FI_EINVAL, std::string(what) + ": MemoryRegion belongs to another domain");
@@ -262,9 +262,11 @@ void NEndpoint::Local(Napi::Env env, OpRecord* op, const Napi::Value& local, con
   *buf = base + o;
   *outLen = l;
   *desc = nullptr;
-  napi_ref ref;
-  napi_create_reference(env, local, 1, &ref);
-  op->refs.push_back(ref);
+  if (!mr) {
+    napi_ref ref;
+    napi_create_reference(env, local, 1, &ref);
+    op->refs.push_back(ref);
+  }
   if (mr) {
     *desc = mr->desc();
     mr->Use();
@@ -409,7 +411,7 @@ Napi::Value NEndpoint::Inject(const Napi::CallbackInfo& cb) {
   uint8_t* base;
   size_t size;
   if (NMr::Is(cb[1])) {
-    NMr* mr = NMr::From(cb[1], "buffer");
+    NMr* mr = Napi::ObjectWrap<NMr>::Unwrap(cb[1].As<Napi::Object>());
     mr->mr(env);
     base = mr->ptr();
     size = mr->length();

@@ -16,8 +16,14 @@ void NMr::Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeMr", f);
 }
 
+// Marks the objects this class wrapped: checking the tag is much cheaper than instanceof
+// on every op, and prototype games cannot fake it.
+static const napi_type_tag kMrTag = {0x6e6c664d52a1c3d5ULL, 0x9b0f7e2d4c6a8e11ULL};
+
 bool NMr::Is(const Napi::Value& v) {
-  return v.IsObject() && v.As<Napi::Object>().InstanceOf(GetData(v.Env())->mrCtor.Value());
+  if (!v.IsObject()) return false;
+  bool tagged = false;
+  return napi_check_object_type_tag(v.Env(), v, &kMrTag, &tagged) == napi_ok && tagged;
 }
 
 NMr* NMr::From(const Napi::Value& v, const char* what) {
@@ -44,6 +50,7 @@ int RegisterTemp(NDomain* d, void* ptr, size_t len, uint64_t access, fid_mr** ou
 NMr::NMr(const Napi::CallbackInfo& cb)
     : Napi::ObjectWrap<NMr>(cb), Closeable(GetData(cb.Env()), kRankMr) {
   Napi::Env env = cb.Env();
+  napi_type_tag_object(env, cb.This(), &kMrTag);
   domain_ = NDomain::From(cb[0], "domain");
   fid_domain* d = domain_->domain(env);
   JsBytes b = GetBytes(cb[1], "buffer");

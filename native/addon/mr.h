@@ -21,8 +21,14 @@ class NMr : public Napi::ObjectWrap<NMr>, public Closeable {
   void* desc() const { return mr_ ? fi_mr_desc(mr_) : nullptr; }
   uint64_t access() const { return access_; }
   NDomain* domain() const { return domain_; }
-  void Use() { inflight_++; }
-  void Unuse() { if (inflight_) inflight_--; }
+  // An op in flight holds the region: the first one pins the JS object, so it cannot be
+  // collected under the provider, the last one lets it go.
+  void Use() {
+    if (inflight_++ == 0) Ref();
+  }
+  void Unuse() {
+    if (inflight_ && --inflight_ == 0) Unref();
+  }
 
  private:
   Napi::Value Close(const Napi::CallbackInfo& cb);
