@@ -5,9 +5,10 @@
 // reduce); bandwidth-bound sizes use rings (allreduce = reduce-scatter + allgather,
 // broadcast = chain), cut into chunks that travel the ring independently so the
 // reduction of one chunk overlaps the transfer of the next. When the transport offers
-// RMA, ring segments are written straight into the neighbour's memory (its scratch
-// while reducing, its result buffer while gathering) instead of being sent as messages:
-// no receive to match, no rendezvous round trip per segment.
+// RMA, ring segments are written straight into the neighbour's memory (its kept
+// scratch, or for very large messages its result buffer while gathering) instead of
+// being sent as messages: no receive to match, no rendezvous round trip per segment.
+// Few ranks exchanging a few bytes skip the rounds: everyone sends to everyone once.
 
 import {
   DTYPE_SIZE, bytesOf, dtypeOf, isReduceOp, reduceBytes,
@@ -32,7 +33,7 @@ export interface CommunicatorOptions {
   rma?: boolean;
 }
 
-export type Algorithm = 'auto' | 'ring' | 'recursive-doubling' | 'tree';
+export type Algorithm = 'auto' | 'ring' | 'recursive-doubling' | 'tree' | 'direct';
 
 export interface ReduceOptions { op?: ReduceOp; dtype?: DType; root?: number; algorithm?: Algorithm }
 export interface RootOptions { root?: number; dtype?: DType; algorithm?: Algorithm }
@@ -45,6 +46,15 @@ const TAG_SEQ = 2 ** 32;
 // completion wake-ups) outweigh what pipelining overlaps.
 const MIN_PIPELINED_SEGMENT = 1024 * 1024;
 const TAG_CHUNK = 2 ** 16;
+// Latency-bound allreduce among few ranks: one round in which every rank sends its data
+// to every other beats log2(n) dependent rounds, since each round costs a wake-up of the
+// slowest peer; the extra bytes are negligible at these sizes.
+const DIRECT_MAX_RANKS = 8;
+const DIRECT_MAX_BYTES = 4096;
+// Ring messages up to this size land in a kept scratch of twice their size, which spares
+// the per-collective offer round trip; above it the copy out of scratch costs more than
+// that round trip, and the memory would be large.
+const KEPT_SCRATCH_MAX = 16 * 1024 * 1024;
 
 function defaultTimeout(): number {
   const v = Number(process.env.NLF_TIMEOUT_MS);
@@ -96,8 +106,16 @@ export class Communicator {
   readonly useRma: boolean;
   private readonly segmentFixed: boolean;
   private scratchBuf: Uint8Array | undefined;
+  /** The right neighbour's word that it finished the last ring collective (see ringDone). */
+  private rightDone: Promise<void> | undefined;
+  /** The RMA offers exchanged for the kept scratch, valid while the scratch stays. */
+  private offer: { scratch: Uint8Array; leftPuts: boolean; right: Uint8Array | undefined } | undefined;
   private seq = 0;
   private tail: Promise<unknown> = Promise.resolve();
+  /** True when no collective is queued or running, so the next one may start synchronously. */
+  private idle = true;
+  private active: { name: string; seq: number; fail: (e: unknown) => void } | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
   private onClose: (() => Promise<void> | void)[] = [];
   private beforeClose: (() => Promise<void> | void)[] = [];
@@ -194,9 +212,12 @@ export class Communicator {
       const count = out.length;
       if (this.size === 1 || count === 0) return out;
       const alg = opts.algorithm ?? 'auto';
-      const rd = alg === 'recursive-doubling' || (alg === 'auto' && work.byteLength <= this.smallBytes)
-        || count < this.size;
-      if (rd) await this.recursiveDoubling(seq, work, dtype, op);
+      const small = work.byteLength <= this.smallBytes;
+      const direct = alg === 'direct'
+        || (alg === 'auto' && this.size > 2 && this.size <= DIRECT_MAX_RANKS && work.byteLength <= Math.min(DIRECT_MAX_BYTES, this.smallBytes));
+      const rd = alg === 'recursive-doubling' || (alg === 'auto' && small) || count < this.size;
+      if (direct) await this.directAllreduce(seq, work, dtype, op);
+      else if (rd) await this.recursiveDoubling(seq, work, dtype, op);
       else await this.ringAllreduce(seq, work, count, dtype, op);
       return out;
     });
@@ -297,6 +318,7 @@ export class Communicator {
     if (this.closed) return;
     this.closed = true;
     await this.tail.catch(() => undefined);
+    clearTimeout(this.watchdog);
     for (const fn of this.beforeClose.splice(0)) await fn();
     await this.transport.close();
     for (const fn of this.onClose.splice(0)) await fn();
@@ -334,40 +356,64 @@ export class Communicator {
 
   /** Serialises collectives (all ranks must issue them in one order) and bounds each one. */
   private run<T>(name: string, body: (seq: number) => Promise<T>): Promise<T> {
-    const job = this.tail.then(() => this.exec(name, body));
-    this.tail = job.catch(() => undefined);
+    // Back to back collectives (the common case) start at once instead of after an extra hop.
+    const job = this.idle ? this.exec(name, body) : this.tail.then(() => this.exec(name, body));
+    this.idle = false;
+    const settled = job.then(() => { if (this.tail === settled) this.idle = true; },
+                             () => { if (this.tail === settled) this.idle = true; });
+    this.tail = settled;
     return job;
   }
 
-  private async exec<T>(name: string, body: (seq: number) => Promise<T>): Promise<T> {
-    if (this.closed) throw new CollectiveError(`${name}: communicator is closed`, 'CLOSED');
+  private exec<T>(name: string, body: (seq: number) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new CollectiveError(`${name}: communicator is closed`, 'CLOSED'));
     const failed = this.transport.aborted;
-    if (failed) throw failed;
+    if (failed) return Promise.reject(failed);
     const seq = this.seq;
     this.seq = (this.seq + 1) & 0xffff;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const e = new CollectiveError(
-          `${name} on rank ${this.rank} of ${this.size} did not complete within ${this.timeoutMs} ms ` +
-          `over ${this.transport.name}: a peer is stuck or gone`, 'TIMEOUT');
-        this.transport.abort(e);
-        reject(e);
-      }, this.timeoutMs);
+    // One timer per communicator, re-armed per collective: creating and clearing a timer
+    // for every collective costs more than the small collectives themselves.
+    return new Promise<T>((resolve, reject) => {
+      const fail = (e: unknown) => {
+        if (this.active?.seq === seq) this.active = undefined;
+        this.disarm();
+        // A collective that failed part-way leaves peers out of step: nothing after it can be trusted.
+        const first = !this.transport.aborted;
+        this.transport.abort(e instanceof Error ? e : new Error(String(e)));
+        const err = this.transport.aborted ?? (e as Error);
+        if (first) this.reportFailure?.(err);
+        reject(err);
+      };
+      this.active = { name, seq, fail };
+      this.arm();
+      let p: Promise<T>;
+      try { p = body(seq); } catch (e) { fail(e); return; }
+      p.then((v) => {
+        if (this.active?.seq !== seq) return;        // timed out already
+        this.active = undefined;
+        this.disarm();
+        resolve(v);
+      }, (e: unknown) => { if (this.active?.seq === seq) fail(e); });
     });
-    try {
-      return await Promise.race([body(seq), timeout]);
-    } catch (e) {
-      // A collective that failed part-way leaves peers out of step: nothing after it can be trusted.
-      const first = !this.transport.aborted;
-      this.transport.abort(e instanceof Error ? e : new Error(String(e)));
-      const err = this.transport.aborted ?? (e as Error);
-      if (first) this.reportFailure?.(err);
-      throw err;
-    } finally {
-      clearTimeout(timer);
+  }
+
+  private arm(): void {
+    if (!this.watchdog) {
+      this.watchdog = setTimeout(() => {
+        const a = this.active;
+        if (!a) return;
+        a.fail(new CollectiveError(
+          `${a.name} on rank ${this.rank} of ${this.size} did not complete within ${this.timeoutMs} ms ` +
+          `over ${this.transport.name}: a peer is stuck or gone`, 'TIMEOUT'));
+      }, this.timeoutMs);
+    } else {
+      this.watchdog.refresh();
+      this.watchdog.ref();
     }
   }
+
+  /** An idle communicator keeps no process alive; the timer fires harmlessly if it ever does. */
+  private disarm(): void { this.watchdog?.unref(); }
 
   private async treeBroadcast(seq: number, bytes: Uint8Array, root: number): Promise<void> {
     const n = this.size, vr = mod(this.rank - root, n);
@@ -439,6 +485,24 @@ export class Communicator {
           : this.transport.recv(i, this.tag(seq, c, 2 * n), work.subarray(s.off, s.off + s.len))));
       }
     });
+    this.ringDone(seq);
+  }
+
+  /** Everyone sends to everyone, then each rank folds the inputs in rank order (so all ranks agree bit for bit). */
+  private async directAllreduce(seq: number, work: Uint8Array, dtype: DType, op: ReduceOp): Promise<void> {
+    const n = this.size, r = this.rank, b = work.byteLength;
+    const all = new Uint8Array(b * n);
+    all.set(work, r * b);
+    const tag = this.tag(seq, 0, 0);
+    const ops: Promise<void>[] = [];
+    for (let k = 1; k < n; k++) {
+      const from = mod(r - k, n);
+      ops.push(this.transport.recv(from, tag, all.subarray(from * b, (from + 1) * b)));
+    }
+    for (let k = 1; k < n; k++) ops.push(this.transport.send(mod(r + k, n), tag, work));
+    await Promise.all(ops);
+    work.set(all.subarray(0, b));
+    for (let i = 1; i < n; i++) reduceBytes(dtype, op, work, all.subarray(i * b, (i + 1) * b));
   }
 
   private async recursiveDoubling(seq: number, work: Uint8Array, dtype: DType, op: ReduceOp): Promise<void> {
@@ -485,6 +549,7 @@ export class Communicator {
       await this.ringReduceScatter(wire, seq, c, work, segs, 1, dtype, op);
       await this.ringAllgather(wire, seq, c, work, segs, 1);
     });
+    this.ringDone(seq);
   }
 
   /**
@@ -504,6 +569,7 @@ export class Communicator {
       if (mode === 'reduce') await this.ringReduceScatter(wire, seq, c, work, segs, 0, dtype, op);
       else await this.ringAllgather(wire, seq, c, work, segs, 0);
     });
+    this.ringDone(seq);
   }
 
   /** After it, rank r holds segment (r + shift) mod n reduced over all ranks. Steps 0..n-2. */
@@ -559,34 +625,68 @@ export class Communicator {
   }
 
   /**
-   * Decides, per ring link and per collective, how segments travel: when both ends can,
-   * the sender writes straight into the right neighbour's memory (its scratch while
-   * reducing, its result buffer while gathering); otherwise by tagged messages. Each
-   * rank offers handles to its left neighbour, so both ends of a link agree.
+   * Ends a ring collective: tells the left neighbour (who writes into this rank's memory)
+   * that this rank is done with it, and listens for the same from the right neighbour.
+   * The next ring collective waits for that word before writing, which replaces the
+   * offer-and-wait round trip that would otherwise open every collective.
+   */
+  private ringDone(seq: number): void {
+    const t = this.transport;
+    if (!t.rma || this.size < 2) return;
+    const n = this.size, r = this.rank;
+    const tag = this.tag(seq, 0xfffe, 0);
+    const none = new Uint8Array(0);
+    quiet(t.send(mod(r - 1, n), tag, none));
+    this.rightDone = quiet(t.recv(mod(r + 1, n), tag, none));
+  }
+
+  /**
+   * Decides how ring segments travel: when both ends of a link can, the sender writes
+   * straight into the right neighbour's memory; otherwise by tagged messages. Each rank
+   * offers memory to its left neighbour, so both ends of a link agree.
+   *
+   * Up to KEPT_SCRATCH_MAX bytes the target is this rank's kept scratch: its first half
+   * takes reduce-phase segments, its second half gather-phase ones, copied into the
+   * result as they land. Its handle is offered once per scratch allocation (every rank
+   * allocates at the same collectives, as sizes match across ranks), and a writer starts
+   * only once its right neighbour said it finished the previous ring collective
+   * (ringDone), so nothing lands in memory still being read. Larger messages go straight
+   * into the neighbour's result buffer, with handles exchanged afresh by every collective;
+   * that exchange also orders the collectives.
    *
    * A gather write needs no extra handshake although it lands whenever it arrives: the
    * write of segment X into rank R at gather step s depends, around the ring, on R having
    * finished reduce step s-1 (the one that folds into X) and on R+1 having received R's
-   * reduce step s (R's last read of X). Scratch slots are written once per chunk, and
-   * the handles are exchanged afresh by every collective.
+   * reduce step s (R's last read of X). Scratch slots are written once per chunk.
    */
   private async ringWire(seq: number, work: Uint8Array, phases: { reduce: boolean; gather: boolean }): Promise<RingWire> {
     const t = this.transport, n = this.size, r = this.rank;
     const right = mod(r + 1, n), left = mod(r - 1, n);
-    const scratch = phases.reduce ? this.scratchFor(work.byteLength) : work;
     const rma = t.rma;
+    const len = work.byteLength;
+    const kept = rma !== undefined && len <= KEPT_SCRATCH_MAX;
+    const scratch = kept ? this.scratchFor(2 * len) : phases.reduce ? this.scratchFor(len) : work;
+    const ready = this.rightDone;
+    this.rightDone = undefined;
+    if (ready) await ready;
     let leftPuts = false;
     let rightWork: Uint8Array | undefined;
     let rightScratch: Uint8Array | undefined;
-    if (rma) {
+    if (rma && kept && this.offer?.scratch === scratch) {
+      leftPuts = this.offer.leftPuts;
+      rightScratch = this.offer.right;
+    } else if (rma) {
       const hb = rma.handleBytes;
       // Each rank only decides whether to offer its own memory; the writer follows the
       // offer, so a link is RMA or messages on both of its ends.
       const mine = new Uint8Array(1 + 2 * hb);
       if (this.useRma) {
         try {
-          if (phases.gather) mine.set(rma.expose(work), 1);
-          if (phases.reduce) mine.set(rma.expose(scratch), 1 + hb);
+          if (kept) mine.set(rma.expose(scratch, { keep: true }), 1 + hb);
+          else {
+            if (phases.gather) mine.set(rma.expose(work), 1);
+            if (phases.reduce) mine.set(rma.expose(scratch), 1 + hb);
+          }
           mine[0] = 1;
         } catch {
           mine.fill(0);      // this memory cannot be exposed: the left neighbour sends messages instead
@@ -600,8 +700,23 @@ export class Communicator {
         rightWork = theirs.slice(1, 1 + hb);
         rightScratch = theirs.slice(1 + hb);
       }
+      this.offer = kept ? { scratch, leftPuts, right: rightScratch } : undefined;
     }
     const view = (m: Uint8Array, s: Seg) => m.subarray(s.off, s.off + s.len);
+    if (kept) {
+      return {
+        scratch,
+        toRight: (tag, seg, dst) => (rightScratch
+          ? rma.put(right, tag, view(work, seg), rightScratch, dst === 'work' ? len + seg.off : seg.off)
+          : t.send(right, tag, view(work, seg))),
+        fromLeft: (tag, seg, dst) => {
+          if (!leftPuts) return t.recv(left, tag, view(dst === 'work' ? work : scratch, seg));
+          const landed = rma.landed(left, tag);
+          if (dst === 'scratch') return landed;
+          return landed.then(() => { work.set(scratch.subarray(len + seg.off, len + seg.off + seg.len), seg.off); });
+        },
+      };
+    }
     return {
       scratch,
       toRight: (tag, seg, dst) => (rma && rightWork

@@ -1,6 +1,8 @@
 // Element types and reduction kernels. Everything here is pure and works on typed
 // arrays of one element type; the communicator never touches element values otherwise.
 
+import { simdReduce } from './simd.js';
+
 export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8' | 'bf16' | 'fp16';
 export type ReduceOp = 'sum' | 'prod' | 'min' | 'max';
 
@@ -268,6 +270,12 @@ export function reduceInto(dtype: DType, op: ReduceOp, dst: CollectiveArray, src
 /** Reduces raw byte ranges holding elements of `dtype`: dst op= src. */
 export function reduceBytes(dtype: DType, op: ReduceOp, dst: Uint8Array, src: Uint8Array): void {
   if (dst.byteLength === 0) return;
+  const done = simdReduce(dtype, op, dst, src);
+  if (done > 0) {
+    if (done === dst.byteLength) return;
+    dst = dst.subarray(done);
+    src = src.subarray(done);
+  }
   const aligned = (dst.byteOffset % DTYPE_SIZE[dtype]) === 0 && (src.byteOffset % DTYPE_SIZE[dtype]) === 0;
   if (aligned) {
     reduceInto(dtype, op, viewAs(dtype, dst), viewAs(dtype, src));

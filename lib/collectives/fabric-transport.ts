@@ -102,6 +102,16 @@ class BouncePool {
   close(): void { for (const mr of this.all.splice(0)) mr.close(); this.free.clear(); }
 }
 
+function handleOf(mr: FMemoryRegion): Uint8Array {
+  const r = mr.remote();
+  const handle = new Uint8Array(HANDLE_BYTES);
+  const dv = new DataView(handle.buffer);
+  dv.setBigUint64(0, r.addr, true);
+  dv.setBigUint64(8, r.key, true);
+  dv.setBigUint64(16, BigInt(r.length), true);
+  return handle;
+}
+
 /**
  * RMA through libfabric: exposed memory is registered for remote writes (registrations
  * are cached, as registering is costly); a put is fi_writedata whose remote CQ data
@@ -112,12 +122,22 @@ class FabricRma implements RmaOps {
   private readonly notes = new Matcher();
   private readonly exposed: { mem: Uint8Array; mr: FMemoryRegion; handle: Uint8Array }[] = [];
   private readonly retired: FMemoryRegion[] = [];
+  private kept: { mem: Uint8Array; mr: FMemoryRegion; handle: Uint8Array } | undefined;
   private pumping = false;
 
   constructor(private readonly t: FabricTransport, private readonly domain: FDomain, private readonly ep: FEndpoint,
               private readonly cq: FCompletionQueue) {}
 
-  expose(mem: Uint8Array): Uint8Array {
+  expose(mem: Uint8Array, opts: { keep?: boolean } = {}): Uint8Array {
+    if (opts.keep) {
+      const k = this.kept;
+      if (k && k.mem === mem) return k.handle;
+      const mr = this.domain.register(mem, ['remote-write']);
+      this.kept = { mem, mr, handle: handleOf(mr) };
+      // The replaced region is no longer a target: every write into it has landed.
+      if (k) { try { k.mr.close(); } catch { this.retired.push(k.mr); } }
+      return this.kept.handle;
+    }
     const i = this.exposed.findIndex((e) => e.mem.buffer === mem.buffer && e.mem.byteOffset === mem.byteOffset
       && e.mem.byteLength === mem.byteLength);
     if (i >= 0) {
@@ -126,12 +146,7 @@ class FabricRma implements RmaOps {
       return hit!.handle;
     }
     const mr = this.domain.register(mem, ['remote-write']);
-    const r = mr.remote();
-    const handle = new Uint8Array(HANDLE_BYTES);
-    const dv = new DataView(handle.buffer);
-    dv.setBigUint64(0, r.addr, true);
-    dv.setBigUint64(8, r.key, true);
-    dv.setBigUint64(16, BigInt(r.length), true);
+    const handle = handleOf(mr);
     this.exposed.push({ mem, mr, handle });
     if (this.exposed.length > EXPOSED_KEEP) {
       const old = this.exposed.shift()!;
@@ -159,6 +174,7 @@ class FabricRma implements RmaOps {
 
   close(): void {
     for (const e of this.exposed.splice(0)) { try { e.mr.close(); } catch { /* closed with the domain */ } }
+    if (this.kept) { try { this.kept.mr.close(); } catch { /* closed with the domain */ } this.kept = undefined; }
     for (const mr of this.retired.splice(0)) { try { mr.close(); } catch { /* closed with the domain */ } }
   }
 

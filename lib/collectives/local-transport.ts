@@ -9,15 +9,30 @@ const HANDLE_BYTES = 8;
 const EXPOSED_KEEP = 16;
 
 /** In-process RMA: a handle names an exposed view in the group's table. */
+function handleOfId(id: number): Uint8Array {
+  const h = new Uint8Array(HANDLE_BYTES);
+  new DataView(h.buffer).setFloat64(0, id);
+  return h;
+}
+
 class LocalRma implements RmaOps {
   readonly handleBytes = HANDLE_BYTES;
   readonly notes = new Matcher();
   private readonly mine: { mem: Uint8Array; id: number }[] = [];
+  private kept: { mem: Uint8Array; id: number } | undefined;
 
   constructor(private readonly owner: LocalTransport, private readonly table: Map<number, Uint8Array>,
               private readonly nextId: () => number) {}
 
-  expose(mem: Uint8Array): Uint8Array {
+  expose(mem: Uint8Array, opts: { keep?: boolean } = {}): Uint8Array {
+    if (opts.keep) {
+      if (!this.kept || this.kept.mem !== mem) {
+        if (this.kept) this.table.delete(this.kept.id);
+        this.kept = { mem, id: this.nextId() };
+        this.table.set(this.kept.id, mem);
+      }
+      return handleOfId(this.kept.id);
+    }
     let hit = this.mine.find((e) => e.mem.buffer === mem.buffer && e.mem.byteOffset === mem.byteOffset
       && e.mem.byteLength === mem.byteLength);
     if (!hit) {
@@ -26,9 +41,7 @@ class LocalRma implements RmaOps {
       this.mine.push(hit);
       if (this.mine.length > EXPOSED_KEEP) this.table.delete(this.mine.shift()!.id);
     }
-    const h = new Uint8Array(HANDLE_BYTES);
-    new DataView(h.buffer).setFloat64(0, hit.id);
-    return h;
+    return handleOfId(hit.id);
   }
 
   put(peer: number, tag: number, data: Uint8Array, handle: Uint8Array, offset: number): Promise<void> {

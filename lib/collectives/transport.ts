@@ -50,8 +50,13 @@ export function checkPeer(t: { size: number }, peer: number): void {
 export interface RmaOps {
   /** Bytes of every handle `expose` returns on this transport (fixed, so peers can size receives). */
   readonly handleBytes: number;
-  /** Lets peers write into `mem`; returns the handle to give them. Throws when the memory cannot be exposed. */
-  expose(mem: Uint8Array): Uint8Array;
+  /**
+   * Lets peers write into `mem`; returns the handle to give them. Throws when the memory
+   * cannot be exposed. Exposures are cached for reuse and the oldest are eventually
+   * withdrawn; with `keep`, `mem` is exempt from that until another `keep` exposure
+   * replaces it (for long-lived memory whose handle peers hold on to).
+   */
+  expose(mem: Uint8Array, opts?: { keep?: boolean }): Uint8Array;
   /** Writes `data` at `offset` of the region `handle` names on `peer`; settles when the buffer may be reused. */
   put(peer: number, tag: number, data: Uint8Array, handle: Uint8Array, offset: number): Promise<void>;
   /** Resolves once the put from `peer` carrying `tag` has landed here. */

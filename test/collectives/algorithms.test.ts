@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CollectiveError, Communicator, createLocalTransports, DTYPES, REDUCE_OPS, viewAs, DTYPE_SIZE, reduceInto,
+  CollectiveError, Communicator, createLocalTransports, DTYPES, REDUCE_OPS, viewAs, DTYPE_SIZE, reduceInto, reduceBytes,
   bf16ToFloat, floatToBf16, fp16ToFloat, floatToFp16,
   type Algorithm, type CollectiveArray, type CommunicatorOptions, type DType,
 } from '../../lib/collectives/index.js';
 import { concat, input, same, serialReduce, withGroup } from './helpers.js';
+import { simdAvailable } from '../../lib/collectives/simd.js';
 
 const RANKS = [1, 2, 3, 4, 5];
 // Tiny thresholds so modest counts already take the chunked, pipelined paths.
@@ -17,7 +18,7 @@ async function allreduceMatrix(n: number, dtypes: readonly DType[], opts: Commun
       for (const count of COUNTS) {
         const inputs = Array.from({ length: n }, (_, r) => input(dtype, r, count));
         const expected = serialReduce(dtype, op, inputs);
-        for (const algorithm of ['recursive-doubling', 'ring', 'auto'] as Algorithm[]) {
+        for (const algorithm of ['recursive-doubling', 'direct', 'ring', 'auto'] as Algorithm[]) {
           const inPlace = count % 2 === 1;
           const outs = await withGroup(n, opts, (c) => {
             const send = inputs[c.rank]!.slice() as CollectiveArray;
@@ -187,6 +188,41 @@ describe('large counts with the default thresholds', () => {
   }
 });
 
+describe('vector reduction kernels', () => {
+  // reduceBytes hands large float and int32 ranges to SIMD kernels; they must agree with
+  // the scalar kernels bit for bit, at any alignment and any tail length.
+  it('are in use on this engine', () => { expect(simdAvailable() || process.env.NLF_SIMD === '0').toBe(true); });
+  const rnd = (() => { let x = 777; return () => { x = (x * 1103515245 + 12345) >>> 0; return x; }; })();
+  for (const dtype of ['float32', 'float64', 'int32'] as DType[]) {
+    for (const op of REDUCE_OPS) {
+      it(`${dtype} ${op}`, () => {
+        const es = DTYPE_SIZE[dtype];
+        for (const count of [600, 4099, 70001]) {
+          const mk = () => {
+            const v = viewAs(dtype, new Uint8Array(count * es));
+            for (let k = 0; k < count; k++) {
+              (v as Float64Array)[k] = dtype === 'int32' ? rnd() | 0 : ((rnd() % 200001) - 100000) / 64 * (1 + (rnd() % 3) * 1e-7);
+            }
+            return v;
+          };
+          const a = mk(), b = mk();
+          const want = a.slice() as CollectiveArray;
+          reduceInto(dtype, op, want, b);
+          // Offsets 0 and 3 give aligned and unaligned byte views.
+          for (const shift of [0, 3]) {
+            const dst = new Uint8Array(count * es + shift).subarray(shift);
+            dst.set(new Uint8Array(a.buffer));
+            const src = new Uint8Array(count * es + 5).subarray(5 - shift);
+            src.set(new Uint8Array(b.buffer));
+            reduceBytes(dtype, op, dst, src);
+            expect(Buffer.compare(Buffer.from(dst), Buffer.from(new Uint8Array(want.buffer))), `${count} shift ${shift}`).toBe(0);
+          }
+        }
+      });
+    }
+  }
+});
+
 describe('reduction kernels against scalar arithmetic', () => {
   // The serial reference above shares reduceInto with the communicator; these checks
   // pin the kernels themselves to plain per-element arithmetic.
@@ -288,6 +324,44 @@ describe('a lagging rank', () => {
   });
 });
 
+describe('back-to-back ring collectives into kept scratch', () => {
+  it('a fast neighbour never writes into scratch a lagging rank still reads', async () => {
+    for (const n of [2, 4]) {
+      for (const lagRank of [0, n - 1]) {
+        const comms = createLocalTransports(n, { lag: { rank: lagRank, ms: 2 } })
+          .map((t) => new Communicator(t, { smallBytes: 64, segmentBytes: 256, window: 2 }));
+        try {
+          // Issued without waiting, so the fast ranks run ahead; sizes grow to move the scratch.
+          const runs = comms.map((c) => {
+            const jobs: Promise<{ what: string; got: CollectiveArray; want: CollectiveArray }>[] = [];
+            for (const [i, count] of [501, 501, 900, 900, 1700, 501].entries()) {
+              const seed = 11 + i;
+              jobs.push(c.allreduce(input('float32', c.rank, count, seed), null, { algorithm: 'ring' }).then((got) => ({
+                what: `allreduce ${count}`, got,
+                want: serialReduce('float32', 'sum', Array.from({ length: n }, (_, r) => input('float32', r, count, seed))),
+              })));
+              const all = serialReduce('int32', 'sum', Array.from({ length: n }, (_, r) => input('int32', r, count * n, seed)));
+              jobs.push(c.reduceScatter(input('int32', c.rank, count * n, seed), new Int32Array(count)).then((got) => ({
+                what: `reduceScatter ${count}`, got, want: all.subarray(c.rank * count, (c.rank + 1) * count) as CollectiveArray,
+              })));
+              jobs.push(c.allgather(input('float64', c.rank, count, seed), new Float64Array(count * n)).then((got) => ({
+                what: `allgather ${count}`, got,
+                want: concat('float64', Array.from({ length: n }, (_, r) => input('float64', r, count, seed))),
+              })));
+            }
+            return Promise.all(jobs);
+          });
+          for (const [r, results] of (await Promise.all(runs)).entries()) {
+            for (const x of results) expect(same(x.got, x.want), `${n} ranks, rank ${lagRank} lagging, rank ${r}: ${x.what}`).toBe(true);
+          }
+        } finally {
+          await Promise.all(comms.map((c) => c.close()));
+        }
+      }
+    }
+  });
+});
+
 describe('barrier and ordering', () => {
   it('no rank leaves a barrier before the last one enters', async () => {
     for (const n of RANKS) {
@@ -342,6 +416,27 @@ describe('errors', () => {
     }
     // A communicator that failed stays failed: its peers are out of step.
     await expect(comms[0]!.barrier()).rejects.toThrow(/did not complete/);
+    await Promise.all(comms.map((c) => c.close()));
+  });
+
+  it('the timeout bounds each collective, also after many quick ones and idle spells', async () => {
+    const comms = createLocalTransports(2).map((t) => new Communicator(t, { timeoutMs: 250 }));
+    for (let i = 0; i < 50; i++) {
+      const outs = await Promise.all(comms.map((c) => c.allreduce(Float32Array.from([c.rank + 1]))));
+      expect(outs.map((o) => o[0])).toEqual([3, 3]);
+    }
+    // Idle for longer than the bound: nothing may fire on a communicator with no collective.
+    await new Promise((r) => setTimeout(r, 400));
+    const again = await Promise.all(comms.map((c) => c.allreduce(Float32Array.from([c.rank + 1]))));
+    expect(again.map((o) => o[0])).toEqual([3, 3]);
+    // Quick collectives just before one that stalls must not extend its bound.
+    for (let i = 0; i < 20; i++) await Promise.all(comms.map((c) => c.barrier()));
+    const t0 = Date.now();
+    const stalled = comms[0]!.allreduce(new Float32Array(4));
+    await expect(stalled).rejects.toMatchObject({ code: 'TIMEOUT' });
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(200);
+    expect(took).toBeLessThan(2000);
     await Promise.all(comms.map((c) => c.close()));
   });
 

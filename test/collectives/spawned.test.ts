@@ -38,6 +38,10 @@ async function waitFor(cond: () => boolean, ms: number): Promise<void> {
 const bindingBuilt = existsSync(`${root}build/Release/node_libfabric.node`) && existsSync(`${root}dist/lib/index.js`);
 const fabricProvider = bindingBuilt ? 'tcp;ofi_rxm' : undefined;
 
+// softuet (UET over UDP) is built beside the binding and found by pickInfo when present.
+const softuetBuilt = bindingBuilt && existsSync(`${root}build/native/prov/libsoftuet-fi.so`);
+const matrixProviders = [...(fabricProvider ? [fabricProvider] : []), ...(softuetBuilt ? ['softuet'] : [])];
+
 /** A port nobody listens on right now, for a bootstrap hosted by rank 0. */
 async function freePort(): Promise<number> {
   const srv = net.createServer();
@@ -172,4 +176,30 @@ describe('jobs of spawned ranks', () => {
       expect(err[r]).toMatch(/rank 1 was killed by SIGKILL/);
     }
   });
+
+  // Small allreduce and allgather over each provider, by rank count and data path:
+  // counts that take the latency algorithms, and one large enough for pipelined RMA rings.
+  for (const provider of matrixProviders) {
+    for (const [ranks, rma] of [[2, true], [4, true], [3, false]] as const) {
+      it(`${ranks} ranks run allreduce and allgather over ${provider}${rma ? '' : ' without RMA'}`, async () => {
+        const job = await launch({
+          ranks, script: check, transport: 'fabric', provider, stdio: 'pipe', timeoutMs: 60_000,
+          args: ['--colls', 'allreduce,allgather', '--counts', '1,7,3001', '--large', '200003'],
+          env: { FI_TCP_IFACE: 'lo', FI_SOCKETS_IFACE: 'lo', NLF_TIMEOUT_MS: '30000', ...(rma ? {} : { NLF_RMA: '0' }) },
+        });
+        const { out, err } = collect(job);
+        const res = await job.done;
+        expect(res.code, err.join('\n')).toBe(0);
+        const lines = out.map((o) => JSON.parse(o.trim()) as { rank: number; transport: string; rma: boolean; checks: number; failures: string[] });
+        expect(lines.map((l) => l.rank).sort()).toEqual(Array.from({ length: ranks }, (_, r) => r));
+        for (const l of lines) {
+          expect(l.transport).toBe(`fabric:${provider}`);
+          if (!rma) expect(l.rma).toBe(false);
+          expect(l.failures).toEqual([]);
+          // 7 dtypes x 4 ops x 3 counts, 3 allgathers, and the two large ones.
+          expect(l.checks).toBe(7 * 4 * 3 + 3 + 2);
+        }
+      }, 90_000);
+    }
+  }
 });
