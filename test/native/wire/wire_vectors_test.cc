@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "common/check.h"
@@ -48,463 +49,303 @@ uint64_t get(const Fields& f, const char* k) {
   return it == f.end() ? 0 : it->second;
 }
 
-// ------------------------------------------------------------------- struct -> fields
+// ------------------------------------------------------------------- struct <-> fields
 
-void put_flag_bits(Fields& f, uint8_t flags, std::initializer_list<std::pair<const char*, uint8_t>> bits) {
-  f["flags"] = flags;
+// One list of (vector key, member) per header serves both directions: FromFields reads
+// every listed key (a key the vector lacks is 0), ToFields writes the keys whose presence
+// condition holds for the decoded header. Keys derived from flags, and keys that share a
+// member, are handled beside the lists (put_extra / take_extra).
+struct ToFields {
+  Fields& f;
+  template <typename T>
+  void operator()(const char* k, const T& m, bool present = true) {
+    if (present) f[k] = std::is_signed_v<T> ? s64(int64_t(m)) : uint64_t(m);
+  }
+};
+
+struct FromFields {
+  const Fields& f;
+  template <typename T>
+  void operator()(const char* k, T& m, bool = true) {
+    m = T(get(f, k));
+  }
+};
+
+template <typename V>
+void visit(PdsRequest& h, V&& v) {
+  v("type", h.type);
+  v("nh", h.nh);
+  v("flags", h.flags);
+  v("clear_psn_offset", h.clear_psn_offset);
+  v("psn", h.psn);
+  v("spdcid", h.spdcid);
+  v("use_rsv_pdc", h.use_rsv_pdc, h.syn());
+  v("psn_offset", h.psn_offset, h.syn());
+  v("dpdcid", h.dpdcid, !h.syn());
+  v("ccc_id", h.ccc_id, h.has_cc());
+  v("credit_target", h.credit_target, h.has_cc());
+}
+
+template <typename V>
+void visit(Ack& h, V&& v) {
+  const bool plain = h.type == 7, ccx = h.type == 9, cc = !plain && !ccx;
+  v("type", h.type);
+  v("nh", h.nh);
+  v("flags", h.flags);
+  v("cack_psn", h.cack_psn);
+  v("spdcid", h.spdcid);
+  v("dpdcid", h.dpdcid);
+  v("expected_psn", h.expected_psn, plain && h.epsn());
+  v("cc_type", h.cc_type, !plain);
+  v("cc_flags", h.cc_flags, !plain);
+  v("mpr", h.mpr, !plain);
+  v("sack_psn_offset", h.sack_psn_offset, !plain);
+  v("sack_bitmap", h.sack_bitmap, !plain);
+  v("ccx_state_hi", h.ccx_state_hi, ccx);
+  v("ccx_state_lo", h.ccx_state_lo, ccx);
+  v("service_time", h.service_time, cc && h.cc_type == 0);
+  v("rc", h.rc, cc && h.cc_type == 0);
+  v("rcv_cwnd_pend", h.rcv_cwnd_pend, cc && h.cc_type == 0);
+  v("rcvd_bytes", h.rcvd_bytes, cc && h.cc_type == 0);
+  v("credit", h.credit, cc && h.cc_type != 0);
+  v("ooo_count", h.ooo_count, cc);
+}
+
+template <typename V>
+void visit(Nack& h, V&& v) {
+  v("type", h.type);
+  v("nh", h.nh);
+  v("flags", h.flags);
+  v("nack_code", h.nack_code);
+  v("vendor_code", h.vendor_code);
+  v("nack_psn", h.nack_psn);
+  v("spdcid", h.spdcid);
+  v("dpdcid", h.dpdcid);
+  v("payload", h.payload);
+  v("nccx_type", h.nccx_type, h.type == 12);
+  v("nack_ccx_state1", h.nack_ccx_state1, h.type == 12);
+  v("nack_ccx_state2", h.nack_ccx_state2, h.type == 12);
+}
+
+template <typename V>
+void visit(Cp& h, V&& v) {
+  v("ctl_type", h.ctl_type);
+  v("flags", h.flags);
+  v("probe_opaque", h.probe_opaque, h.ctl_type == uint8_t(CtlType::kProbe));
+  v("psn", h.psn);
+  v("spdcid", h.spdcid);
+  v("use_rsv_pdc", h.use_rsv_pdc, h.syn());
+  v("psn_offset", h.psn_offset, h.syn());
+  v("dpdcid", h.dpdcid, !h.syn());
+  v("payload", h.payload);
+}
+
+template <typename V>
+void visit(Rudi& h, V&& v) {
+  v("type", h.type);
+  v("nh", h.nh);
+  v("flags", h.flags);
+  v("pkt_id", h.pkt_id);
+}
+
+template <typename V>
+void visit(Uud& h, V&& v) {
+  v("nh", h.nh);
+  v("flags", h.flags);
+}
+
+template <typename V>
+void visit(Entropy& h, V&& v) {
+  v("entropy", h.entropy);
+}
+
+template <typename V>
+void visit(Tss& h, V&& v) {
+  v("sp", h.sp);
+  v("an", h.an);
+  v("sdi", h.sdi);
+  v("ssi", h.ssi, h.sp);
+  v("epoch", h.epoch);
+  v("counter", h.counter);
+}
+
+template <typename V>
+void visit(RequestExt& e, V&& v) {
+  const bool amo = e.kind == SesExt::kAtomic || e.kind == SesExt::kCas, cas = e.kind == SesExt::kCas,
+             rdv = e.kind == SesExt::kRendezvous;
+  v("atomic_opcode", e.atomic_opcode, amo);
+  v("atomic_datatype", e.atomic_datatype, amo);
+  v("semantic_ctrl", e.semantic_ctrl, amo);
+  v("compare_hi", e.compare_hi, cas);
+  v("compare_lo", e.compare_lo, cas);
+  v("swap_hi", e.swap_hi, cas);
+  v("swap_lo", e.swap_lo, cas);
+  v("eager_length", e.eager_length, rdv);
+  v("rdv_ri_generation", e.rdv_ri_generation, rdv);
+  v("rdv_pid_on_fep", e.rdv_pid_on_fep, rdv);
+  v("rdv_resource_index", e.rdv_resource_index, rdv);
+  v("rdv_offset", e.rdv_offset, rdv);
+  v("rdv_memory_key", e.rdv_memory_key, rdv);
+}
+
+// The leading fields the three request layouts share.
+template <typename H, typename V>
+void visit_request(H& h, V& v) {
+  v("opcode", h.opcode);
+  v("version", h.version);
+  v("ri_generation", h.ri_generation);
+  v("job_id", h.job_id);
+  v("pid_on_fep", h.pid_on_fep);
+  v("resource_index", h.resource_index);
+}
+
+template <typename V>
+void visit(SesStd& h, V&& v) {
+  visit_request(h, v);
+  v("message_id", h.message_id);
+  v("buffer_offset", h.buffer_offset);
+  v("initiator", h.initiator);
+  v("memory_key", h.memory_key);
+  v("header_data", h.header_data, h.som());
+  v("payload_length", h.payload_length, !h.som());
+  v("message_offset", h.message_offset, !h.som());
+  v("request_length", h.request_length);
+  visit(h.ext, v);
+}
+
+template <typename V>
+void visit(SesSmall& h, V&& v) {
+  visit_request(h, v);
+  v("request_length", h.request_length);
+  v("buffer_offset", h.buffer_offset);
+  visit(h.ext, v);
+}
+
+template <typename V>
+void visit(SesMedium& h, V&& v) {
+  visit_request(h, v);
+  v("request_length", h.request_length);
+  v("header_data", h.header_data, h.hd());
+  v("buffer_offset", h.buffer_offset, !h.hd());
+  v("initiator", h.initiator);
+  v("memory_key", h.memory_key);
+}
+
+// The three response layouts, each its own order of the same kinds of fields.
+template <typename V>
+void visit(SesRsp& h, V&& v) {
+  v("list", h.list);
+  v("opcode", h.opcode);
+  v("version", h.version);
+  v("return_code", h.return_code);
+  v("message_id", h.message_id);
+  v("ri_generation", h.ri_generation);
+  v("job_id", h.job_id);
+  v("modified_length", h.modified_length);
+}
+
+template <typename V>
+void visit(SesRspData& h, V&& v) {
+  v("list", h.list);
+  v("opcode", h.opcode);
+  v("version", h.version);
+  v("return_code", h.return_code);
+  v("message_id", h.message_id);
+  v("job_id", h.job_id);
+  v("read_request_message_id", h.read_request_message_id);
+  v("payload_length", h.payload_length);
+  v("modified_length", h.modified_length);
+  v("message_offset", h.message_offset);
+}
+
+template <typename V>
+void visit(SesRspDataSmall& h, V&& v) {
+  v("list", h.list);
+  v("opcode", h.opcode);
+  v("version", h.version);
+  v("return_code", h.return_code);
+  v("payload_length", h.payload_length);
+  v("ri_generation", h.ri_generation);
+  v("job_id", h.job_id);
+  v("original_request_psn", h.original_request_psn);
+}
+
+// Flag bits are listed by name in the vectors beside the whole flags byte (PDS) or
+// instead of it (SES requests).
+using Bits = std::initializer_list<std::pair<const char*, uint8_t>>;
+void put_bits(Fields& f, uint8_t flags, Bits bits) {
   for (const auto& [name, mask] : bits) f[name] = (flags & mask) ? 1 : 0;
 }
+const Bits kSesBits = {{"dc", sesflags::kDc}, {"ie", sesflags::kIe},   {"rel", sesflags::kRel},
+                       {"hd", sesflags::kHd}, {"eom", sesflags::kEom}, {"som", sesflags::kSom}};
 
-Fields fields_of(const PdsRequest& h) {
-  Fields f;
-  f["type"] = h.type;
-  f["nh"] = h.nh;
-  put_flag_bits(f, h.flags, {{"retx", flags::kReqRetx}, {"ar", flags::kReqAr}, {"syn", flags::kReqSyn}});
-  f["clear_psn_offset"] = s64(h.clear_psn_offset);
-  f["psn"] = h.psn;
-  f["spdcid"] = h.spdcid;
-  if (h.syn()) {
-    f["use_rsv_pdc"] = h.use_rsv_pdc;
-    f["psn_offset"] = h.psn_offset;
-  } else {
-    f["dpdcid"] = h.dpdcid;
-  }
-  if (h.has_cc()) {
-    f["ccc_id"] = h.ccc_id;
-    f["credit_target"] = h.credit_target;
-  }
-  return f;
+void put_ses_bits(Fields& f, uint8_t flags, bool with_hd) {
+  put_bits(f, flags, kSesBits);
+  if (!with_hd) f.erase("hd");
 }
 
-Fields fields_of(const Ack& h) {
-  Fields f;
-  f["type"] = h.type;
-  f["nh"] = h.nh;
-  put_flag_bits(f, h.flags, {{"m", flags::kAckM}, {"retx", flags::kAckRetx}, {"p", flags::kAckP}});
+template <typename H>
+void put_extra(Fields&, const H&) {}
+void put_extra(Fields& f, const PdsRequest& h) {
+  put_bits(f, h.flags, {{"retx", flags::kReqRetx}, {"ar", flags::kReqAr}, {"syn", flags::kReqSyn}});
+}
+void put_extra(Fields& f, const Ack& h) {
+  put_bits(f, h.flags, {{"m", flags::kAckM}, {"retx", flags::kAckRetx}, {"p", flags::kAckP}});
   f["req"] = h.req();
   if (h.type == 7) f["epsn"] = h.epsn();
+  if (h.type == 9) f["ccx_type"] = h.ccx_type();
+  // The same 16 bits are a probe's opaque value or the ACK's PSN offset.
   if (h.p())
     f["probe_opaque"] = h.probe_opaque();
   else
     f["ack_psn_offset"] = s64(h.ack_psn_offset);
-  f["cack_psn"] = h.cack_psn;
-  f["spdcid"] = h.spdcid;
-  f["dpdcid"] = h.dpdcid;
-  if (h.type == 7) {
-    if (h.epsn()) f["expected_psn"] = h.expected_psn;
-    return f;
-  }
-  f["cc_type"] = h.cc_type;
-  f["cc_flags"] = h.cc_flags;
-  f["mpr"] = h.mpr;
-  f["sack_psn_offset"] = s64(h.sack_psn_offset);
-  f["sack_bitmap"] = h.sack_bitmap;
-  if (h.type == 9) {
-    f["ccx_type"] = h.ccx_type();
-    f["ccx_state_hi"] = h.ccx_state_hi;
-    f["ccx_state_lo"] = h.ccx_state_lo;
-  } else if (h.cc_type == 0) {
-    f["service_time"] = h.service_time;
-    f["rc"] = h.rc;
-    f["rcv_cwnd_pend"] = h.rcv_cwnd_pend;
-    f["rcvd_bytes"] = h.rcvd_bytes;
-    f["ooo_count"] = h.ooo_count;
-  } else {
-    f["credit"] = h.credit;
-    f["ooo_count"] = h.ooo_count;
-  }
-  return f;
 }
-
-Fields fields_of(const Nack& h) {
-  Fields f;
-  f["type"] = h.type;
-  f["nh"] = h.nh;
-  put_flag_bits(f, h.flags, {{"m", flags::kNackM}, {"retx", flags::kNackRetx}, {"nt", flags::kNackNt}});
-  f["nack_code"] = h.nack_code;
-  f["vendor_code"] = h.vendor_code;
-  f["nack_psn"] = h.nack_psn;
-  f["spdcid"] = h.spdcid;
-  f["dpdcid"] = h.dpdcid;
-  f["payload"] = h.payload;
-  if (h.type == 12) {
-    f["nccx_type"] = h.nccx_type;
-    f["nack_ccx_state1"] = h.nack_ccx_state1;
-    f["nack_ccx_state2"] = h.nack_ccx_state2;
-  }
-  return f;
+void put_extra(Fields& f, const Nack& h) {
+  put_bits(f, h.flags, {{"m", flags::kNackM}, {"retx", flags::kNackRetx}, {"nt", flags::kNackNt}});
 }
-
-Fields fields_of(const Cp& h) {
-  Fields f;
+void put_extra(Fields& f, const Cp& h) {
   f["type"] = 11;
-  f["ctl_type"] = h.ctl_type;
-  put_flag_bits(f, h.flags,
-                {{"isrod", flags::kCpIsrod}, {"retx", flags::kCpRetx}, {"ar", flags::kCpAr}, {"syn", flags::kCpSyn}});
-  if (h.ctl_type == uint8_t(CtlType::kProbe)) f["probe_opaque"] = h.probe_opaque;
-  f["psn"] = h.psn;
-  f["spdcid"] = h.spdcid;
-  if (h.syn()) {
-    f["use_rsv_pdc"] = h.use_rsv_pdc;
-    f["psn_offset"] = h.psn_offset;
-  } else {
-    f["dpdcid"] = h.dpdcid;
-  }
-  f["payload"] = h.payload;
-  return f;
+  put_bits(f, h.flags,
+           {{"isrod", flags::kCpIsrod}, {"retx", flags::kCpRetx}, {"ar", flags::kCpAr}, {"syn", flags::kCpSyn}});
+}
+void put_extra(Fields& f, const Rudi& h) {
+  put_bits(f, h.flags, {{"m", flags::kRudiM}, {"retx", flags::kRudiRetx}});
+}
+void put_extra(Fields& f, const Uud&) { f["type"] = 6; }
+void put_extra(Fields& f, const Tss&) { f["type"] = 1; }
+void put_extra(Fields& f, const SesStd& h) { put_ses_bits(f, h.flags, true); }
+void put_extra(Fields& f, const SesSmall& h) { put_ses_bits(f, h.flags, false); }
+void put_extra(Fields& f, const SesMedium& h) { put_ses_bits(f, h.flags, true); }
+
+uint8_t ses_flags(const Fields& f) {
+  uint8_t v = 0;
+  for (const auto& [name, mask] : kSesBits)
+    if (get(f, name)) v |= mask;
+  return v;
 }
 
-Fields fields_of(const Rudi& h) {
+template <typename H>
+void take_extra(const Fields&, H*) {}
+void take_extra(const Fields& f, Ack* h) {
+  h->ack_psn_offset = int16_t(get(f, f.count("probe_opaque") ? "probe_opaque" : "ack_psn_offset"));
+}
+void take_extra(const Fields& f, SesStd* h) { h->flags = ses_flags(f); }
+void take_extra(const Fields& f, SesSmall* h) { h->flags = ses_flags(f); }
+void take_extra(const Fields& f, SesMedium* h) { h->flags = ses_flags(f); }
+
+template <typename H>
+Fields fields_of(H h) {
   Fields f;
-  f["type"] = h.type;
-  f["nh"] = h.nh;
-  put_flag_bits(f, h.flags, {{"m", flags::kRudiM}, {"retx", flags::kRudiRetx}});
-  f["pkt_id"] = h.pkt_id;
+  visit(h, ToFields{f});
+  put_extra(f, h);
   return f;
 }
 
-Fields fields_of(const Uud& h) {
-  Fields f;
-  f["type"] = 6;
-  f["nh"] = h.nh;
-  f["flags"] = h.flags;
-  return f;
-}
-
-Fields fields_of(const Entropy& h) { return Fields{{"entropy", h.entropy}}; }
-
-Fields fields_of(const Tss& h) {
-  Fields f{{"type", 1}, {"sp", h.sp}, {"an", h.an}, {"sdi", h.sdi}, {"epoch", h.epoch}, {"counter", h.counter}};
-  if (h.sp) f["ssi"] = h.ssi;
-  return f;
-}
-
-void put_req_flags(Fields& f, uint8_t flags, bool with_hd) {
-  f["dc"] = (flags & sesflags::kDc) ? 1 : 0;
-  f["ie"] = (flags & sesflags::kIe) ? 1 : 0;
-  f["rel"] = (flags & sesflags::kRel) ? 1 : 0;
-  if (with_hd) f["hd"] = (flags & sesflags::kHd) ? 1 : 0;
-  f["eom"] = (flags & sesflags::kEom) ? 1 : 0;
-  f["som"] = (flags & sesflags::kSom) ? 1 : 0;
-}
-
-void put_ext(Fields& f, const RequestExt& e) {
-  switch (e.kind) {
-    case SesExt::kNone: return;
-    case SesExt::kAtomic:
-    case SesExt::kCas:
-      f["atomic_opcode"] = e.atomic_opcode;
-      f["atomic_datatype"] = e.atomic_datatype;
-      f["semantic_ctrl"] = e.semantic_ctrl;
-      if (e.kind == SesExt::kCas) {
-        f["compare_hi"] = e.compare_hi;
-        f["compare_lo"] = e.compare_lo;
-        f["swap_hi"] = e.swap_hi;
-        f["swap_lo"] = e.swap_lo;
-      }
-      return;
-    case SesExt::kRendezvous:
-      f["eager_length"] = e.eager_length;
-      f["rdv_ri_generation"] = e.rdv_ri_generation;
-      f["rdv_pid_on_fep"] = e.rdv_pid_on_fep;
-      f["rdv_resource_index"] = e.rdv_resource_index;
-      f["rdv_offset"] = e.rdv_offset;
-      f["rdv_memory_key"] = e.rdv_memory_key;
-      return;
-  }
-}
-
-void put_addr(Fields& f, uint8_t gen, uint32_t job, uint16_t pid, uint16_t ri) {
-  f["ri_generation"] = gen;
-  f["job_id"] = job;
-  f["pid_on_fep"] = pid;
-  f["resource_index"] = ri;
-}
-
-Fields fields_of(const SesStd& h) {
-  Fields f{{"opcode", h.opcode}, {"version", h.version}, {"message_id", h.message_id}};
-  put_req_flags(f, h.flags, true);
-  put_addr(f, h.ri_generation, h.job_id, h.pid_on_fep, h.resource_index);
-  f["buffer_offset"] = h.buffer_offset;
-  f["initiator"] = h.initiator;
-  f["memory_key"] = h.memory_key;
-  if (h.som()) {
-    f["header_data"] = h.header_data;
-  } else {
-    f["payload_length"] = h.payload_length;
-    f["message_offset"] = h.message_offset;
-  }
-  f["request_length"] = h.request_length;
-  put_ext(f, h.ext);
-  return f;
-}
-
-Fields fields_of(const SesSmall& h) {
-  Fields f{{"opcode", h.opcode}, {"version", h.version}, {"request_length", h.request_length}};
-  put_req_flags(f, h.flags, false);
-  put_addr(f, h.ri_generation, h.job_id, h.pid_on_fep, h.resource_index);
-  f["buffer_offset"] = h.buffer_offset;
-  put_ext(f, h.ext);
-  return f;
-}
-
-Fields fields_of(const SesMedium& h) {
-  Fields f{{"opcode", h.opcode}, {"version", h.version}, {"request_length", h.request_length}};
-  put_req_flags(f, h.flags, true);
-  put_addr(f, h.ri_generation, h.job_id, h.pid_on_fep, h.resource_index);
-  if (h.hd())
-    f["header_data"] = h.header_data;
-  else
-    f["buffer_offset"] = h.buffer_offset;
-  f["initiator"] = h.initiator;
-  f["memory_key"] = h.memory_key;
-  return f;
-}
-
-Fields fields_of(const SesRsp& h) {
-  return Fields{{"list", h.list},
-                {"opcode", h.opcode},
-                {"version", h.version},
-                {"return_code", h.return_code},
-                {"message_id", h.message_id},
-                {"ri_generation", h.ri_generation},
-                {"job_id", h.job_id},
-                {"modified_length", h.modified_length}};
-}
-
-Fields fields_of(const SesRspData& h) {
-  return Fields{{"list", h.list},
-                {"opcode", h.opcode},
-                {"version", h.version},
-                {"return_code", h.return_code},
-                {"message_id", h.message_id},
-                {"job_id", h.job_id},
-                {"read_request_message_id", h.read_request_message_id},
-                {"payload_length", h.payload_length},
-                {"modified_length", h.modified_length},
-                {"message_offset", h.message_offset}};
-}
-
-Fields fields_of(const SesRspDataSmall& h) {
-  return Fields{{"list", h.list},
-                {"opcode", h.opcode},
-                {"version", h.version},
-                {"return_code", h.return_code},
-                {"payload_length", h.payload_length},
-                {"ri_generation", h.ri_generation},
-                {"job_id", h.job_id},
-                {"original_request_psn", h.original_request_psn}};
-}
-
-// ------------------------------------------------------------------- fields -> struct
-
-uint8_t u8(const Fields& f, const char* k) { return uint8_t(get(f, k)); }
-uint16_t u16(const Fields& f, const char* k) { return uint16_t(get(f, k)); }
-uint32_t u32(const Fields& f, const char* k) { return uint32_t(get(f, k)); }
-
-void build(const Fields& f, PdsRequest* h) {
-  *h = PdsRequest{};
-  h->type = u8(f, "type");
-  h->nh = u8(f, "nh");
-  h->flags = u8(f, "flags");
-  h->clear_psn_offset = int16_t(get(f, "clear_psn_offset"));
-  h->psn = u32(f, "psn");
-  h->spdcid = u16(f, "spdcid");
-  h->dpdcid = u16(f, "dpdcid");
-  h->use_rsv_pdc = get(f, "use_rsv_pdc");
-  h->psn_offset = u16(f, "psn_offset");
-  h->ccc_id = u8(f, "ccc_id");
-  h->credit_target = u32(f, "credit_target");
-}
-
-void build(const Fields& f, Ack* h) {
-  *h = Ack{};
-  h->type = u8(f, "type");
-  h->nh = u8(f, "nh");
-  h->flags = u8(f, "flags");
-  h->ack_psn_offset = f.count("probe_opaque") ? int16_t(get(f, "probe_opaque")) : int16_t(get(f, "ack_psn_offset"));
-  h->cack_psn = u32(f, "cack_psn");
-  h->spdcid = u16(f, "spdcid");
-  h->dpdcid = u16(f, "dpdcid");
-  h->expected_psn = u32(f, "expected_psn");
-  h->cc_type = u8(f, "cc_type");
-  h->cc_flags = u8(f, "cc_flags");
-  h->mpr = u8(f, "mpr");
-  h->sack_psn_offset = int16_t(get(f, "sack_psn_offset"));
-  h->sack_bitmap = get(f, "sack_bitmap");
-  h->service_time = u16(f, "service_time");
-  h->rc = u8(f, "rc");
-  h->rcv_cwnd_pend = u8(f, "rcv_cwnd_pend");
-  h->rcvd_bytes = u32(f, "rcvd_bytes");
-  h->credit = u32(f, "credit");
-  h->ooo_count = u16(f, "ooo_count");
-  h->ccx_state_hi = get(f, "ccx_state_hi");
-  h->ccx_state_lo = get(f, "ccx_state_lo");
-}
-
-void build(const Fields& f, Nack* h) {
-  *h = Nack{};
-  h->type = u8(f, "type");
-  h->nh = u8(f, "nh");
-  h->flags = u8(f, "flags");
-  h->nack_code = u8(f, "nack_code");
-  h->vendor_code = u8(f, "vendor_code");
-  h->nack_psn = u32(f, "nack_psn");
-  h->spdcid = u16(f, "spdcid");
-  h->dpdcid = u16(f, "dpdcid");
-  h->payload = u32(f, "payload");
-  h->nccx_type = u8(f, "nccx_type");
-  h->nack_ccx_state1 = get(f, "nack_ccx_state1");
-  h->nack_ccx_state2 = get(f, "nack_ccx_state2");
-}
-
-void build(const Fields& f, Cp* h) {
-  *h = Cp{};
-  h->ctl_type = u8(f, "ctl_type");
-  h->flags = u8(f, "flags");
-  h->probe_opaque = u16(f, "probe_opaque");
-  h->psn = u32(f, "psn");
-  h->spdcid = u16(f, "spdcid");
-  h->dpdcid = u16(f, "dpdcid");
-  h->use_rsv_pdc = get(f, "use_rsv_pdc");
-  h->psn_offset = u16(f, "psn_offset");
-  h->payload = u32(f, "payload");
-}
-
-void build(const Fields& f, Rudi* h) {
-  *h = Rudi{};
-  h->type = u8(f, "type");
-  h->nh = u8(f, "nh");
-  h->flags = u8(f, "flags");
-  h->pkt_id = u32(f, "pkt_id");
-}
-
-void build(const Fields& f, Uud* h) {
-  h->nh = u8(f, "nh");
-  h->flags = u8(f, "flags");
-}
-
-void build(const Fields& f, Entropy* h) { h->entropy = u16(f, "entropy"); }
-
-void build(const Fields& f, Tss* h) {
-  *h = Tss{};
-  h->sp = get(f, "sp");
-  h->an = get(f, "an");
-  h->sdi = u32(f, "sdi");
-  h->ssi = u32(f, "ssi");
-  h->epoch = u16(f, "epoch");
-  h->counter = get(f, "counter");
-}
-
-uint8_t req_flags(const Fields& f) {
-  return uint8_t((get(f, "dc") ? sesflags::kDc : 0) | (get(f, "ie") ? sesflags::kIe : 0) |
-                 (get(f, "rel") ? sesflags::kRel : 0) | (get(f, "hd") ? sesflags::kHd : 0) |
-                 (get(f, "eom") ? sesflags::kEom : 0) | (get(f, "som") ? sesflags::kSom : 0));
-}
-
-void build_ext(const Fields& f, RequestExt* e) {
-  *e = RequestExt{};
-  e->atomic_opcode = u8(f, "atomic_opcode");
-  e->atomic_datatype = u8(f, "atomic_datatype");
-  e->semantic_ctrl = u8(f, "semantic_ctrl");
-  e->compare_hi = get(f, "compare_hi");
-  e->compare_lo = get(f, "compare_lo");
-  e->swap_hi = get(f, "swap_hi");
-  e->swap_lo = get(f, "swap_lo");
-  e->eager_length = u32(f, "eager_length");
-  e->rdv_ri_generation = u8(f, "rdv_ri_generation");
-  e->rdv_pid_on_fep = u16(f, "rdv_pid_on_fep");
-  e->rdv_resource_index = u16(f, "rdv_resource_index");
-  e->rdv_offset = get(f, "rdv_offset");
-  e->rdv_memory_key = get(f, "rdv_memory_key");
-}
-
-void build(const Fields& f, SesStd* h) {
-  *h = SesStd{};
-  h->opcode = u8(f, "opcode");
-  h->version = u8(f, "version");
-  h->flags = req_flags(f);
-  h->message_id = u16(f, "message_id");
-  h->ri_generation = u8(f, "ri_generation");
-  h->job_id = u32(f, "job_id");
-  h->pid_on_fep = u16(f, "pid_on_fep");
-  h->resource_index = u16(f, "resource_index");
-  h->buffer_offset = get(f, "buffer_offset");
-  h->initiator = u32(f, "initiator");
-  h->memory_key = get(f, "memory_key");
-  h->header_data = get(f, "header_data");
-  h->payload_length = u16(f, "payload_length");
-  h->message_offset = u32(f, "message_offset");
-  h->request_length = u32(f, "request_length");
-  build_ext(f, &h->ext);
-}
-
-void build(const Fields& f, SesSmall* h) {
-  *h = SesSmall{};
-  h->opcode = u8(f, "opcode");
-  h->version = u8(f, "version");
-  h->flags = req_flags(f);
-  h->request_length = u16(f, "request_length");
-  h->ri_generation = u8(f, "ri_generation");
-  h->job_id = u32(f, "job_id");
-  h->pid_on_fep = u16(f, "pid_on_fep");
-  h->resource_index = u16(f, "resource_index");
-  h->buffer_offset = get(f, "buffer_offset");
-  build_ext(f, &h->ext);
-}
-
-void build(const Fields& f, SesMedium* h) {
-  *h = SesMedium{};
-  h->opcode = u8(f, "opcode");
-  h->version = u8(f, "version");
-  h->flags = req_flags(f);
-  h->request_length = u16(f, "request_length");
-  h->ri_generation = u8(f, "ri_generation");
-  h->job_id = u32(f, "job_id");
-  h->pid_on_fep = u16(f, "pid_on_fep");
-  h->resource_index = u16(f, "resource_index");
-  h->buffer_offset = get(f, "buffer_offset");
-  h->header_data = get(f, "header_data");
-  h->initiator = u32(f, "initiator");
-  h->memory_key = get(f, "memory_key");
-}
-
-void build(const Fields& f, SesRsp* h) {
-  *h = SesRsp{};
-  h->list = u8(f, "list");
-  h->opcode = u8(f, "opcode");
-  h->version = u8(f, "version");
-  h->return_code = u8(f, "return_code");
-  h->message_id = u16(f, "message_id");
-  h->ri_generation = u8(f, "ri_generation");
-  h->job_id = u32(f, "job_id");
-  h->modified_length = u32(f, "modified_length");
-}
-
-void build(const Fields& f, SesRspData* h) {
-  *h = SesRspData{};
-  h->list = u8(f, "list");
-  h->opcode = u8(f, "opcode");
-  h->version = u8(f, "version");
-  h->return_code = u8(f, "return_code");
-  h->message_id = u16(f, "message_id");
-  h->job_id = u32(f, "job_id");
-  h->read_request_message_id = u16(f, "read_request_message_id");
-  h->payload_length = u16(f, "payload_length");
-  h->modified_length = u32(f, "modified_length");
-  h->message_offset = u32(f, "message_offset");
-}
-
-void build(const Fields& f, SesRspDataSmall* h) {
-  *h = SesRspDataSmall{};
-  h->list = u8(f, "list");
-  h->opcode = u8(f, "opcode");
-  h->version = u8(f, "version");
-  h->return_code = u8(f, "return_code");
-  h->payload_length = u16(f, "payload_length");
-  h->ri_generation = u8(f, "ri_generation");
-  h->job_id = u32(f, "job_id");
-  h->original_request_psn = u32(f, "original_request_psn");
+template <typename H>
+void build(const Fields& f, H* h) {
+  *h = H{};
+  visit(*h, FromFields{f});
+  take_extra(f, h);
 }
 
 // ------------------------------------------------------------------- comparison
@@ -581,6 +422,48 @@ void run_one(const std::string& name, const std::vector<uint8_t>& bytes, const F
   }
 }
 
+template <typename H>
+DecodeStatus decode_as(const std::vector<uint8_t>& b) {
+  H h{};
+  return decode(b.data(), b.size(), &h);
+}
+
+// Each vector names its layout; the PDS layouts that share a struct are told apart by type.
+struct Layout {
+  void (*run)(const std::string&, const std::vector<uint8_t>&, const Fields&);
+  DecodeStatus (*decode)(const std::vector<uint8_t>&);
+  std::vector<uint64_t> types;  // empty: the layout has no type field
+};
+
+template <typename H>
+Layout layout(std::vector<uint64_t> types = {}) {
+  return Layout{run_one<H>, decode_as<H>, std::move(types)};
+}
+
+const std::map<std::string, Layout>& layouts() {
+  static const std::map<std::string, Layout> m = {
+      {"rud_rod_req", layout<PdsRequest>({2, 3})},
+      {"rud_rod_cc_req", layout<PdsRequest>({13, 14})},
+      {"ack", layout<Ack>({7})},
+      {"ack_cc", layout<Ack>({8})},
+      {"ack_ccx", layout<Ack>({9})},
+      {"nack", layout<Nack>({10})},
+      {"nack_ccx", layout<Nack>({12})},
+      {"cp", layout<Cp>()},
+      {"rudi", layout<Rudi>()},
+      {"uud", layout<Uud>()},
+      {"entropy", layout<Entropy>()},
+      {"tss", layout<Tss>()},
+      {"ses_std", layout<SesStd>()},
+      {"ses_small", layout<SesSmall>()},
+      {"ses_medium", layout<SesMedium>()},
+      {"ses_rsp", layout<SesRsp>()},
+      {"ses_rsp_data", layout<SesRspData>()},
+      {"ses_rsp_data_small", layout<SesRspDataSmall>()},
+  };
+  return m;
+}
+
 void run_file(const char* file, Tally* tally) {
   Value doc = nlf::json::parse_file(vector_path(file));
   const Value& vecs = doc["vectors"];
@@ -593,53 +476,13 @@ void run_file(const char* file, Tally* tally) {
     const Fields want = vector_fields(v["fields"]);
     ++tally->total;
     ++tally->per_header[header];
-    const uint64_t type = get(want, "type");
-    if (header == "rud_rod_req") {
-      CHECK_MSG(type == 2 || type == 3, name);
-      run_one<PdsRequest>(name, bytes, want);
-    } else if (header == "rud_rod_cc_req") {
-      CHECK_MSG(type == 13 || type == 14, name);
-      run_one<PdsRequest>(name, bytes, want);
-    } else if (header == "ack") {
-      CHECK_MSG(type == 7, name);
-      run_one<Ack>(name, bytes, want);
-    } else if (header == "ack_cc") {
-      CHECK_MSG(type == 8, name);
-      run_one<Ack>(name, bytes, want);
-    } else if (header == "ack_ccx") {
-      CHECK_MSG(type == 9, name);
-      run_one<Ack>(name, bytes, want);
-    } else if (header == "nack") {
-      CHECK_MSG(type == 10, name);
-      run_one<Nack>(name, bytes, want);
-    } else if (header == "nack_ccx") {
-      CHECK_MSG(type == 12, name);
-      run_one<Nack>(name, bytes, want);
-    } else if (header == "cp") {
-      run_one<Cp>(name, bytes, want);
-    } else if (header == "rudi") {
-      run_one<Rudi>(name, bytes, want);
-    } else if (header == "uud") {
-      run_one<Uud>(name, bytes, want);
-    } else if (header == "entropy") {
-      run_one<Entropy>(name, bytes, want);
-    } else if (header == "tss") {
-      run_one<Tss>(name, bytes, want);
-    } else if (header == "ses_std") {
-      run_one<SesStd>(name, bytes, want);
-    } else if (header == "ses_small") {
-      run_one<SesSmall>(name, bytes, want);
-    } else if (header == "ses_medium") {
-      run_one<SesMedium>(name, bytes, want);
-    } else if (header == "ses_rsp") {
-      run_one<SesRsp>(name, bytes, want);
-    } else if (header == "ses_rsp_data") {
-      run_one<SesRspData>(name, bytes, want);
-    } else if (header == "ses_rsp_data_small") {
-      run_one<SesRspDataSmall>(name, bytes, want);
-    } else {
-      CHECK_MSG(false, name + ": unknown header name " + header);
-    }
+    auto it = layouts().find(header);
+    if (!CHECK_MSG(it != layouts().end(), name + ": unknown header name " + header)) continue;
+    const Layout& l = it->second;
+    if (!l.types.empty())
+      CHECK_MSG(std::count(l.types.begin(), l.types.end(), get(want, "type")) == 1,
+                name + ": type does not match header " + header);
+    l.run(name, bytes, want);
   }
 }
 
@@ -665,12 +508,6 @@ TEST_CASE(ses_vectors) {
 
 namespace {
 
-template <typename H>
-DecodeStatus decode_as(const std::vector<uint8_t>& b) {
-  H h{};
-  return decode(b.data(), b.size(), &h);
-}
-
 DecodeStatus decode_malformed(const Value& v, const std::vector<uint8_t>& b, bool* known) {
   const std::string header = v["header"].str();
   *known = true;
@@ -687,20 +524,8 @@ DecodeStatus decode_malformed(const Value& v, const std::vector<uint8_t>& b, boo
     Packet pkt;
     return ip ? parse_packet_ip(b.data(), b.size(), &pkt, crc) : parse_packet(b.data(), b.size(), &pkt, crc);
   }
-  if (header == "rud_rod_req" || header == "rud_rod_cc_req") return decode_as<PdsRequest>(b);
-  if (header == "ack" || header == "ack_cc" || header == "ack_ccx") return decode_as<Ack>(b);
-  if (header == "nack" || header == "nack_ccx") return decode_as<Nack>(b);
-  if (header == "cp") return decode_as<Cp>(b);
-  if (header == "rudi") return decode_as<Rudi>(b);
-  if (header == "uud") return decode_as<Uud>(b);
-  if (header == "entropy") return decode_as<Entropy>(b);
-  if (header == "tss") return decode_as<Tss>(b);
-  if (header == "ses_std") return decode_as<SesStd>(b);
-  if (header == "ses_small") return decode_as<SesSmall>(b);
-  if (header == "ses_medium") return decode_as<SesMedium>(b);
-  if (header == "ses_rsp") return decode_as<SesRsp>(b);
-  if (header == "ses_rsp_data") return decode_as<SesRspData>(b);
-  if (header == "ses_rsp_data_small") return decode_as<SesRspDataSmall>(b);
+  auto it = layouts().find(header);
+  if (it != layouts().end()) return it->second.decode(b);
   *known = false;
   return kDecodeOk;
 }
