@@ -117,7 +117,7 @@ struct Engine::InitPdc {
 #endif
   uint32_t credit_seen = 0;    // last cumulative credit from the target (quanta, 24 bits)
   uint32_t target_sent = 0;    // last credit_target put on the wire (quanta, 24 bits)
-  uint64_t credit_req_ns = 0;  // last CP CREDIT_REQ
+  uint64_t credit_req_ns = 0;  // when demand was last stated (request or CP CREDIT_REQ)
   bool cc_allows(double pkt) const {
 #ifdef SOFTUET_HAVE_NSCC
     // An empty pipe always admits one packet, whatever the window says.
@@ -184,8 +184,8 @@ EngineConfig EngineConfig::from_env() {
   }
   size_t gbps = env_size("FI_SOFTUET_LINK_GBPS", 100);
   c.link_gbps = (double)(gbps ? gbps : 100);
-  size_t rtt_us = env_size("FI_SOFTUET_BASE_RTT_US", 50);
-  c.base_rtt_ns = (rtt_us ? rtt_us : 50) * 1000ull;
+  size_t rtt_us = env_size("FI_SOFTUET_BASE_RTT_US", 1000);
+  c.base_rtt_ns = (rtt_us ? rtt_us : 1000) * 1000ull;
   c.cc_min_pkts = (uint32_t)std::max<size_t>(1, env_size("FI_SOFTUET_CC_MIN_PKTS", 8));
   return c;
 }
@@ -1455,10 +1455,9 @@ void Engine::cc_ask_credit(InitPdc *p) {
 #ifdef SOFTUET_HAVE_NSCC
   if (!p->established) return;  // the ACK of the SYN brings the first grant
   uint32_t q = credit_quanta(p->rs->creditTarget());
-  // Demand the target has not seen: ask at most once per base RTT. Seen demand: the
-  // grant may have been lost, ask again after a quarter RTO.
-  uint64_t wait = q != p->target_sent ? cfg_.base_rtt_ns : cfg_.rto_ns / 4;
-  if (p->credit_req_ns && now_ - p->credit_req_ns < wait) return;
+  // Demand the target has not seen: ask now. Demand it has seen (stated last at
+  // credit_req_ns): the grant may have been lost, ask again after a quarter RTO.
+  if (q == p->target_sent && now_ - p->credit_req_ns < cfg_.rto_ns / 4) return;
   p->credit_req_ns = now_;
   p->target_sent = q;
   send_cp(p, CP_CREDIT_REQ, p->tx.base(), q);
@@ -1473,6 +1472,7 @@ void Engine::cc_fill_req(InitPdc *p, PdsReq &r) {
   r.type = PDS_RUD_CC_REQ;
   r.ccc_id = 0;
   r.credit_target = p->target_sent = credit_quanta(p->rs->creditTarget());
+  p->credit_req_ns = now_;
 #else
   (void)p, (void)r;
 #endif

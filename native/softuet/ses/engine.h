@@ -151,7 +151,11 @@ struct EngineConfig {
   bool nscc = true;
   bool rccc = true;
   double link_gbps = 100;          // FI_SOFTUET_LINK_GBPS: NSCC rate and RCCC pacer rate
-  uint64_t base_rtt_ns = 50000;    // FI_SOFTUET_BASE_RTT_US: NSCC network RTT
+  // FI_SOFTUET_BASE_RTT_US: the RTT NSCC derives target delay, quick-adapt threshold
+  // and window from. A host's loopback round trip is 20-50 us idle but includes both
+  // processes' scheduling, which on a loaded host reaches the millisecond: with 50 us,
+  // quick adapt fired on that jitter about ten times as often and held the window down.
+  uint64_t base_rtt_ns = 1000000;
   uint32_t cc_min_pkts = 8;        // FI_SOFTUET_CC_MIN_PKTS: NSCC window floor, packets
   static EngineConfig from_env();
 };
