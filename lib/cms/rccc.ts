@@ -20,7 +20,8 @@ export interface RcccSenderConfig {
 export type RcccSenderEvent =
   | { kind: 'enqueue'; bytes: number }
   | { kind: 'send'; bytes: number }
-  | { kind: 'grant'; bytes: number };
+  | { kind: 'grant'; bytes: number }
+  | { kind: 'idle' };
 
 export interface RcccSenderSnapshot {
   credit: number;
@@ -37,10 +38,12 @@ export class RcccSender {
   private grantedTotal = 0;
   private spec: boolean;
   private specLeft: number;
+  private readonly specBytes: number;
 
   constructor(cfg: RcccSenderConfig) {
     const mtu = requireFinite('mtu', cfg.mtu, 1);
-    this.specLeft = requireFinite('speculativeBytes', cfg.speculativeBytes ?? mtu, 0);
+    this.specBytes = requireFinite('speculativeBytes', cfg.speculativeBytes ?? mtu, 0);
+    this.specLeft = this.specBytes;
     this.spec = this.specLeft > 0;
   }
 
@@ -104,6 +107,20 @@ export class RcccSender {
     this.specLeft = 0;
   }
 
+  /**
+   * The sender went quiet: nothing queued and (the caller's part) nothing unacknowledged.
+   * Its next burst may speculate again, as a new flow would; the receiver only learns of
+   * new demand from packets, so without this a sender whose credit ran out exactly with
+   * its backlog would have to ask before every burst. Leftover credit is kept. Returns
+   * whether speculation was re-armed (false while backlog remains).
+   */
+  idle(): boolean {
+    if (this.backlogBytes > 0 || this.specBytes <= 0) return false;
+    this.spec = true;
+    this.specLeft = this.specBytes;
+    return true;
+  }
+
   handle(ev: RcccSenderEvent): void {
     switch (ev.kind) {
       case 'enqueue':
@@ -114,6 +131,9 @@ export class RcccSender {
         return;
       case 'grant':
         this.onGrant(ev.bytes);
+        return;
+      case 'idle':
+        this.idle();
         return;
       default:
         throw new CmsError(`unknown RCCC sender event: ${(ev as { kind: unknown }).kind as string}`);
@@ -198,6 +218,17 @@ export class RcccReceiver {
     if (!speculative) return;
     if (this.nextGrant < nowNs) this.nextGrant = nowNs;
     this.nextGrant += bytes / this.rateBytesPerNs;
+  }
+
+  /** The sender's context is gone (PDC closed): drop it and its outstanding demand. */
+  forget(sender: number): boolean {
+    const idx = this.order.indexOf(sender);
+    if (idx < 0) return false;
+    this.order.splice(idx, 1);
+    this.peers.delete(sender);
+    if (idx < this.rr) this.rr--;
+    if (this.rr >= this.order.length) this.rr = 0;
+    return true;
   }
 
   demand(sender: number): number {

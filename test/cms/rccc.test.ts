@@ -46,6 +46,30 @@ describe('RCCC sender', () => {
   });
 });
 
+describe('RCCC sender going idle', () => {
+  it('re-arms speculation only once the backlog is gone, keeping leftover credit', () => {
+    const s = new RcccSender({ mtu: MTU, speculativeBytes: 2 * MTU });
+    s.enqueue(3 * MTU);
+    s.onSend(MTU);
+    s.onSend(MTU);
+    s.onGrant(2 * MTU);
+    expect(s.idle()).toBe(false); // one packet still queued
+    expect(s.speculating).toBe(false);
+    s.onSend(MTU);
+    expect(s.idle()).toBe(true);
+    expect(s.speculating).toBe(true);
+    expect(s.specRemaining).toBe(2 * MTU);
+    expect(s.credit).toBe(MTU);
+    s.enqueue(4 * MTU);
+    // Speculation first, then the leftover credit; the target asks only for the rest.
+    expect(s.creditTarget()).toBe(MTU + 2 * MTU);
+    expect(s.onSend(MTU)).toBe(true);
+    expect(s.onSend(MTU)).toBe(true);
+    expect(s.onSend(MTU)).toBe(false);
+    expect(s.canSend(MTU)).toBe(false);
+  });
+});
+
 describe('RCCC receiver pacer', () => {
   it('grants pull quanta at the link rate, round robin over senders', () => {
     const r = new RcccReceiver({ linkRateGbps: 100, mtu: MTU });
@@ -96,5 +120,22 @@ describe('RCCC receiver pacer', () => {
     const r = new RcccReceiver({ linkRateGbps: 100, mtu: MTU });
     expect(() => r.onRequest(-1, 10, 0)).toThrow(CmsError);
     expect(() => r.onRequest(1, NaN, 0)).toThrow(CmsError);
+  });
+
+  it('forgets a closed sender: its demand no longer takes grants from the others', () => {
+    const r = new RcccReceiver({ linkRateGbps: 100, mtu: MTU });
+    r.onRequest(1, 100 * MTU, 0);
+    r.onRequest(2, 100 * MTU, 0);
+    r.onRequest(3, 100 * MTU, 0);
+    r.poll(10_000);
+    expect(r.forget(2)).toBe(true);
+    expect(r.forget(2)).toBe(false);
+    expect(r.demand(2)).toBe(0);
+    const grants = r.poll(20_000);
+    expect(grants.length).toBeGreaterThan(4);
+    expect(grants.every((g) => g.sender !== 2)).toBe(true);
+    const n1 = grants.filter((g) => g.sender === 1).length;
+    const n3 = grants.filter((g) => g.sender === 3).length;
+    expect(Math.abs(n1 - n3)).toBeLessThanOrEqual(1);
   });
 });

@@ -46,6 +46,7 @@ describe('CMS cross-check vectors', () => {
         if (st.side === 'sender') {
           if (st.op === 'enqueue') s.enqueue(st.bytes);
           else if (st.op === 'grant') s.onGrant(st.bytes);
+          else if (st.op === 'idle') s.idle();
           else expect(s.onSend(st.bytes)).toBe(st.expect.speculative);
           expect(s.credit).toBe(st.expect.credit);
           expect(s.creditTarget()).toBe(st.expect.credit_target);

@@ -165,7 +165,7 @@ export function buildNsccTraces(): NsccTrace[] {
 // ---- RCCC ----
 
 export type RcccVecStep =
-  | { side: 'sender'; op: 'enqueue' | 'send' | 'grant'; bytes: number; expect: { credit: number; backlog: number; speculating: boolean; spec_remaining: number; credit_target: number; can_send_mtu: boolean; speculative?: boolean } }
+  | { side: 'sender'; op: 'enqueue' | 'send' | 'grant' | 'idle'; bytes: number; expect: { credit: number; backlog: number; speculating: boolean; spec_remaining: number; credit_target: number; can_send_mtu: boolean; speculative?: boolean } }
   | { side: 'receiver'; op: 'request'; sender: number; credit_target: number; now_ns: number; expect: { demand: number; next_wake_ns: number } }
   | { side: 'receiver'; op: 'data'; sender: number; bytes: number; speculative: boolean; now_ns: number; expect: { next_wake_ns: number } }
   | { side: 'receiver'; op: 'poll'; now_ns: number; expect: { grants: [number, number][]; next_wake_ns: number } };
@@ -186,10 +186,11 @@ export function buildRcccTraces(): RcccTrace[] {
     const config = { mtu: 4096, speculative_bytes: 3 * 4096, link_rate_gbps: 100, pull_quantum: 0 };
     const s = new RcccSender({ mtu: config.mtu, speculativeBytes: config.speculative_bytes });
     const steps: RcccVecStep[] = [];
-    const op = (o: 'enqueue' | 'send' | 'grant', bytes: number): void => {
+    const op = (o: 'enqueue' | 'send' | 'grant' | 'idle', bytes: number): void => {
       let speculative: boolean | undefined;
       if (o === 'enqueue') s.enqueue(bytes);
       else if (o === 'grant') s.onGrant(bytes);
+      else if (o === 'idle') s.idle();
       else speculative = s.onSend(bytes);
       steps.push({ side: 'sender', op: o, bytes, expect: { ...senderExpect(s, config.mtu), ...(speculative !== undefined ? { speculative } : {}) } });
     };
@@ -205,6 +206,20 @@ export function buildRcccTraces(): RcccTrace[] {
     op('send', 4096);
     op('send', 1000);
     op('grant', 4096);
+    op('send', 4096);
+    // Quiet with backlog left: no change. Drained: the next burst speculates again.
+    op('idle', 0);
+    op('grant', 12288);
+    op('send', 4096);
+    op('send', 4096);
+    op('send', 4096);
+    op('idle', 0);
+    op('enqueue', 5 * 4096);
+    op('send', 4096);
+    op('send', 4096);
+    op('send', 4096);
+    op('grant', 8192);
+    op('send', 4096);
     op('send', 4096);
     out.push({ name: 'sender_speculation_then_credit', config, steps });
   }

@@ -13,7 +13,8 @@ const cases: Array<[string, Record<string, string>]> = [
   ['drop 20%', { FI_SOFTUET_FAULT_DROP: '20' }],
   ['reorder 20% + duplicate 10%', { FI_SOFTUET_FAULT_REORDER: '20', FI_SOFTUET_FAULT_DUP: '10' }],
   ['corrupt 5%', { FI_SOFTUET_FAULT_CORRUPT: '5' }],
-  ['drop 5% with the NSCC window gating transmission', { FI_SOFTUET_FAULT_DROP: '5', FI_SOFTUET_CC: 'nscc' }],
+  ['drop 5% with the NSCC window alone (no RCCC credit)', { FI_SOFTUET_FAULT_DROP: '5', FI_SOFTUET_CC: 'nscc' }],
+  ['drop 20% with congestion management off', { FI_SOFTUET_FAULT_DROP: '20', FI_SOFTUET_CC: 'off' }],
   ['all at once', { FI_SOFTUET_FAULT_DROP: '5', FI_SOFTUET_FAULT_DUP: '5', FI_SOFTUET_FAULT_REORDER: '5', FI_SOFTUET_FAULT_CORRUPT: '2' }],
 ];
 

@@ -61,7 +61,11 @@ export interface CcConfig {
   rccc: boolean;
   targetQdelayNs?: number;
   nsccOverrides?: Partial<NsccParams>;
-  /** RCCC speculative window; default one network BDP. */
+  /**
+   * RCCC speculative window. Default: one network BDP with trimming (a trimmed speculative
+   * packet costs one NACK), otherwise min(BDP, 8 MTU): without trimming an N-to-1 start puts
+   * N x the window on the last hop before the first grant, and any overflow is lost.
+   */
   speculativeBytes?: number;
   /** Base RTT handed to NSCC; default the unloaded RTT of the longest path. */
   baseRttNs?: number;
@@ -352,7 +356,7 @@ class Sim {
         });
       }
       if (cfg.cc.rccc) {
-        fl.rs = new RcccSender({ mtu: f.mtu, speculativeBytes: cfg.cc.speculativeBytes ?? bdp });
+        fl.rs = new RcccSender({ mtu: f.mtu, speculativeBytes: cfg.cc.speculativeBytes ?? (f.trimming ? bdp : Math.min(bdp, 8 * f.mtu)) });
         // Credit counts payload; scale the pacer so payload plus headers fills the link exactly.
         const payloadShare = f.mtu / (f.mtu + this.headerBytes);
         if (!this.rcv[spec.dst]) this.rcv[spec.dst] = new RcccReceiver({ linkRateGbps: f.hostRateGbps, mtu: f.mtu, rateFraction: payloadShare });

@@ -17,8 +17,15 @@ int RcccSender::enqueue(double bytes) {
 }
 
 RcccSender::RcccSender(double mtu, double speculative_bytes)
-    : spec_left_(speculative_bytes > 0 ? speculative_bytes : mtu) {
+    : spec_left_(speculative_bytes > 0 ? speculative_bytes : mtu), spec_bytes_(spec_left_) {
   spec_ = spec_left_ > 0;
+}
+
+bool RcccSender::idle() {
+  if (backlog_ > 0 || spec_bytes_ <= 0) return false;
+  spec_ = true;
+  spec_left_ = spec_bytes_;
+  return true;
 }
 
 double RcccSender::creditTarget() const {
@@ -97,6 +104,17 @@ int RcccReceiver::onData(uint32_t, double bytes, bool speculative, double now_ns
   if (next_grant_ < now_ns) next_grant_ = now_ns;
   next_grant_ += bytes / rate_;
   return 0;
+}
+
+bool RcccReceiver::forget(uint32_t sender) {
+  for (size_t i = 0; i < peers_.size(); i++) {
+    if (peers_[i].id != sender) continue;
+    peers_.erase(peers_.begin() + (long)i);
+    if (i < rr_) rr_--;
+    if (rr_ >= peers_.size()) rr_ = 0;
+    return true;
+  }
+  return false;
 }
 
 double RcccReceiver::demand(uint32_t sender) const {

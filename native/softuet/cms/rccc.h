@@ -7,6 +7,7 @@
 //   if (s.canSend(pkt)) { int spec = s.onSend(pkt); put s.creditTarget() in the
 //                         RUD_CC_REQ credit_target field; }
 //   on ACK_CC(CREDIT)/CP CREDIT: s.onGrant(bytes);
+//   nothing queued or unacknowledged: s.idle();   // the next burst speculates again
 // creditTarget() is cumulative (monotonic), so a lost request needs no repair.
 //
 // Receiver side (one per CCC, i.e. per local NIC port):
@@ -42,6 +43,9 @@ class RcccSender {
   // (nothing changed) if canSend(pkt) was false.
   int onSend(double pkt);
   int onGrant(double bytes);
+  // Nothing queued (and, for the caller, nothing unacknowledged): re-arms speculation for
+  // the next burst, keeping leftover credit. False (no change) while backlog remains.
+  bool idle();
 
  private:
   double credit_ = 0;
@@ -50,6 +54,7 @@ class RcccSender {
   double granted_total_ = 0;
   bool spec_;
   double spec_left_;
+  double spec_bytes_;
 };
 
 struct Grant {
@@ -69,6 +74,8 @@ class RcccReceiver {
   int onRequest(uint32_t sender, double credit_target, double now_ns);
   int onData(uint32_t sender, double bytes, bool speculative, double now_ns);
   double demand(uint32_t sender) const;
+  // The sender's context is gone (PDC closed): drop it and its outstanding demand.
+  bool forget(uint32_t sender);
   // Appends grants due at now_ns to out, in issue order; returns how many.
   size_t poll(double now_ns, std::vector<Grant>& out);
   // Time of the next grant, or a negative value while nobody wants credit.

@@ -17,7 +17,12 @@
  *   FI_SOFTUET_MPR           PSNs in flight per PDC (128, at most 256)
  *   FI_SOFTUET_RTO_MS        retransmission timeout before backoff (10)
  *   FI_SOFTUET_UNEXPECTED_MAX  bytes of unexpected sends buffered per endpoint (64 MiB)
- *   FI_SOFTUET_CC            "nscc": NSCC congestion window gates transmission (off)
+ *   FI_SOFTUET_CC            congestion management: "nscc+rccc" (default), "nscc",
+ *                            "rccc" or "off". NSCC: a window per PDC gates transmission;
+ *                            RCCC: initiators send against credit the target grants
+ *   FI_SOFTUET_LINK_GBPS     link rate NSCC and the RCCC grant pacer assume (100)
+ *   FI_SOFTUET_BASE_RTT_US   network RTT NSCC derives its parameters from (1000)
+ *   FI_SOFTUET_CC_MIN_PKTS   NSCC window floor in packets (8)
  *   FI_SOFTUET_JOB_ID        SES job_id put in requests (1)
  *   FI_SOFTUET_LINGER_MS     quiet time an endpoint keeps answering peers on close (60)
  *   FI_SOFTUET_FAULT_DROP / _DUP / _REORDER / _CORRUPT   percent, transmit side (0)

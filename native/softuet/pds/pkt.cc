@@ -59,7 +59,9 @@ size_t put_req(uint8_t *o, const PdsReq &h, uint8_t nh) {
   } else {
     w.dpdcid = h.dpdcid;
   }
-  return wire::encode(w, o, PDS_REQ_LEN);
+  w.ccc_id = h.ccc_id;
+  w.credit_target = h.credit_target;
+  return wire::encode(w, o, w.wire_len());
 }
 
 size_t put_ack(uint8_t *o, const PdsAck &h) {
@@ -81,6 +83,7 @@ size_t put_ack(uint8_t *o, const PdsAck &h) {
   w.rcv_cwnd_pend = h.rcv_cwnd_pend & 0x7f;
   w.rcvd_bytes = h.rcvd_bytes & 0xffffff;
   w.ooo_count = h.ooo_count;
+  w.credit = h.credit & 0xffffff;
   return wire::encode(w, o, PDS_ACK_CC_LEN);
 }
 
@@ -179,7 +182,7 @@ size_t get_req(const uint8_t *p, size_t len, PdsReq &h, uint8_t &nh) {
     return PDS_UUD_LEN;
   }
   wire::PdsRequest w{};
-  if (!wire::decode(p, len, &w).ok() || w.has_cc()) return 0;
+  if (!wire::decode(p, len, &w).ok() || (w.has_cc() && w.rod())) return 0;
   h.type = w.type;
   nh = w.nh;
   h.flags = w.flags;
@@ -189,6 +192,8 @@ size_t get_req(const uint8_t *p, size_t len, PdsReq &h, uint8_t &nh) {
   h.dpdcid = w.syn() ? 0 : w.dpdcid;
   h.use_rsv_pdc = w.syn() && w.use_rsv_pdc;
   h.psn_offset = w.syn() ? w.psn_offset : 0;
+  h.ccc_id = w.has_cc() ? w.ccc_id : 0;
+  h.credit_target = w.has_cc() ? w.credit_target : 0;
   return w.wire_len();
 }
 
@@ -211,6 +216,7 @@ size_t get_ack(const uint8_t *p, size_t len, PdsAck &h) {
   h.rcv_cwnd_pend = w.rcv_cwnd_pend;
   h.rcvd_bytes = w.rcvd_bytes;
   h.ooo_count = w.ooo_count;
+  h.credit = w.credit;
   return w.wire_len();
 }
 

@@ -19,6 +19,7 @@ namespace pkt {
 
 enum PdsType : uint8_t {
   PDS_RUD_REQ = (uint8_t)wire::PdsType::kRudReq,
+  PDS_RUD_CC_REQ = (uint8_t)wire::PdsType::kRudCcReq,
   PDS_ROD_REQ = (uint8_t)wire::PdsType::kRodReq,
   PDS_UUD_REQ = (uint8_t)wire::PdsType::kUudReq,
   PDS_ACK = (uint8_t)wire::PdsType::kAck,
@@ -40,6 +41,8 @@ enum CpType : uint8_t {
   CP_ACK_REQ = (uint8_t)wire::CtlType::kAckReq,
   CP_CLEAR = (uint8_t)wire::CtlType::kClear,
   CP_CLOSE = (uint8_t)wire::CtlType::kClose,
+  CP_CREDIT = (uint8_t)wire::CtlType::kCredit,
+  CP_CREDIT_REQ = (uint8_t)wire::CtlType::kCreditReq,
 };
 
 enum SesOpcode : uint8_t {
@@ -120,6 +123,8 @@ struct PdsReq {  // RUD_REQ / UUD_REQ
   uint16_t dpdcid = 0;      // when !SYN
   uint16_t psn_offset = 0;  // when SYN (12 bits)
   bool use_rsv_pdc = false;
+  uint8_t ccc_id = 0;          // RUD_CC_REQ only
+  uint32_t credit_target = 0;  // RUD_CC_REQ only, 24 bits
 };
 
 struct PdsAck {  // ACK_CC with NSCC state
@@ -136,6 +141,7 @@ struct PdsAck {  // ACK_CC with NSCC state
   bool rc_flag = false;
   uint32_t rcvd_bytes = 0;  // 24 bits
   uint16_t ooo_count = 0;
+  uint32_t credit = 0;      // 24 bits, cc_type CREDIT
 };
 
 struct PdsNack {

@@ -15,6 +15,7 @@
 #include "wire/packet.h"
 #if __has_include("cms/nscc.h")
 #include "cms/nscc.h"
+#include "cms/rccc.h"
 #define SOFTUET_HAVE_NSCC 1
 #endif
 #include "ses/atomic.h"
@@ -112,7 +113,11 @@ struct Engine::InitPdc {
   double inflight_bytes = 0;                       // payload bytes sent, not yet ACKed
 #ifdef SOFTUET_HAVE_NSCC
   std::unique_ptr<cms::Nscc> cc;                   // NSCC window; null when disabled
+  std::unique_ptr<cms::RcccSender> rs;             // RCCC credit; null when disabled
 #endif
+  uint32_t credit_seen = 0;    // last cumulative credit from the target (quanta, 24 bits)
+  uint32_t target_sent = 0;    // last credit_target put on the wire (quanta, 24 bits)
+  uint64_t credit_req_ns = 0;  // when demand was last stated (request or CP CREDIT_REQ)
   bool cc_allows(double pkt) const {
 #ifdef SOFTUET_HAVE_NSCC
     // An empty pipe always admits one packet, whatever the window says.
@@ -151,6 +156,13 @@ struct Engine::TgtPdc {
   uint32_t last_psn = 0;
   std::unordered_map<uint16_t, RxMsg *> msgs;
   std::unordered_map<uint32_t, std::pair<uint8_t, std::vector<uint8_t>>> amo_cache;
+  // RCCC, as seen by this endpoint's CCC (0 key: the initiator never asked for credit)
+  uint32_t cc_key = 0;
+  uint32_t cc_target_field = 0;   // last credit_target received (quanta, 24 bits)
+  double cc_requested = 0;        // unwrapped cumulative demand, bytes
+  double cc_granted = 0;          // cumulative bytes granted by the pacer
+  double cc_rcvd = 0;             // payload bytes received
+  uint32_t cc_advertised = 0;     // credit field last sent (quanta, 24 bits)
 };
 
 EngineConfig EngineConfig::from_env() {
@@ -166,12 +178,28 @@ EngineConfig EngineConfig::from_env() {
   if (c.mpr > 256) c.mpr = 256;
   c.job_id = (uint32_t)env_size("FI_SOFTUET_JOB_ID", 1) & 0xffffff;
   const char *cc = getenv("FI_SOFTUET_CC");
-  c.nscc = cc && !strcmp(cc, "nscc");
+  if (cc && *cc) {
+    c.nscc = strstr(cc, "nscc") != nullptr;
+    c.rccc = strstr(cc, "rccc") != nullptr;
+  }
+  size_t gbps = env_size("FI_SOFTUET_LINK_GBPS", 100);
+  c.link_gbps = (double)(gbps ? gbps : 100);
+  size_t rtt_us = env_size("FI_SOFTUET_BASE_RTT_US", 1000);
+  c.base_rtt_ns = (rtt_us ? rtt_us : 1000) * 1000ull;
+  c.cc_min_pkts = (uint32_t)std::max<size_t>(1, env_size("FI_SOFTUET_CC_MIN_PKTS", 8));
   return c;
 }
 
 Engine::Engine(Host *host, UdpSock *sock, const EngineConfig &cfg) : host_(host), sock_(sock), cfg_(cfg) {
   now_ = now_ns();
+#ifdef SOFTUET_HAVE_NSCC
+  if (cfg_.rccc && !cfg_.dgram) {
+    // Pulls of 4 MTUs rounded up to whole 256-byte credit quanta.
+    double quantum = (double)(((4 * cfg_.mtu) + 255) / 256 * 256);
+    if (cms::RcccReceiver::validate(cfg_.link_gbps, (double)cfg_.mtu, quantum) == 0)
+      ccc_.reset(new cms::RcccReceiver(cfg_.link_gbps, (double)cfg_.mtu, quantum));
+  }
+#endif
 }
 
 Engine::~Engine() {
@@ -285,6 +313,7 @@ void Engine::send_ack(TgtPdc *t, uint32_t psn, const SesRsp *rsp, bool with_data
   a.mpr = (uint8_t)std::max<uint32_t>(1, cfg_.mpr / 128);
   a.sack_psn_offset = 1;
   a.sack_bitmap = t->rx.sack_bitmap();
+  cc_fill_ack(t, a);
   size_t n = put_ack(h, a);
   if (rsp) n += put_rsp(h + n, *rsp, with_data);
   iovec iov[IoList::kMax + 3];
@@ -308,17 +337,7 @@ Engine::InitPdc *Engine::init_pdc(const sockaddr_in &peer) {
   p->spdcid = id;
   p->start_psn = random_start_psn();
   p->tx.init(p->start_psn);
-#ifdef SOFTUET_HAVE_NSCC
-  if (cfg_.nscc) {
-    cms::NsccConfig cc;
-    cc.link_rate_gbps = 10;      // loopback: a few GB/s at best
-    cc.base_rtt_ns = 50000;      // a loaded host's UDP loopback round trip
-    cc.mtu = (double)cfg_.mtu;
-    // maxwnd fixed from the configuration: RTT samples taken inside one progress pass
-    // can be ~0 on loopback and would otherwise shrink the window to nothing.
-    if (cms::Nscc::validate(cc) == 0) p->cc.reset(new cms::Nscc(cms::Nscc::derive(cc), true));
-  }
-#endif
+  cc_init_pdc(p);
   init_by_peer_[peer_key(peer)] = p;
   init_by_id_[id] = p;
   st_.pdc_opened++;
@@ -365,6 +384,7 @@ int Engine::post(TxOp *op) {
     default:
       break;
   }
+  cc_enqueue(p, op);
   p->queue.push_back(op);
   pump(p);
   flush_tx();
@@ -385,6 +405,7 @@ void Engine::pump(InitPdc *p) {
       len = op->length;  // one packet
     else
       len = (uint32_t)std::min<uint64_t>(cfg_.mtu, op->length - op->next_off);
+    if (!cc_take_credit(p, op, len)) break;
     TxPkt &pk = p->tx.push();
     pk.op = op;
     pk.offset = op->next_off;
@@ -406,7 +427,7 @@ void Engine::pump(InitPdc *p) {
 }
 
 void Engine::send_req(InitPdc *p, TxOp *op, TxPkt &pk, bool retx) {
-  uint8_t h[PDS_REQ_LEN + MAX_SES_LEN];
+  uint8_t h[PDS_REQ_LEN + 4 + MAX_SES_LEN];  // + ccc_id/credit_target of RUD_CC_REQ
   PdsReq r;
   r.type = PDS_RUD_REQ;
   r.psn = pk.psn;
@@ -418,6 +439,7 @@ void Engine::send_req(InitPdc *p, TxOp *op, TxPkt &pk, bool retx) {
   } else {
     r.dpdcid = p->dpdcid;
   }
+  cc_fill_req(p, r);
   int32_t clr = (int32_t)((p->tx.base() - 1) - pk.psn);
   r.clear_psn_offset = (int16_t)std::max(-32768, std::min(32767, clr));
   size_t n = put_req(h, r, NH_REQ_STD);
@@ -571,6 +593,7 @@ void Engine::handle_ack(const uint8_t *b, size_t len, const sockaddr_in &from) {
   };
   p->tx.on_cack(a.cack_psn, settle);
   p->tx.on_sack(a.cack_psn + a.sack_psn_offset, a.sack_bitmap, settle);
+  cc_on_ack(p, a);
   uint32_t psn = a.cack_psn + a.ack_psn_offset;
   if (a.nh == NH_RSP_DATA) {
     TxPkt *pk = p->tx.find(psn);
@@ -623,6 +646,9 @@ void Engine::handle_nack(const uint8_t *b, size_t len, const sockaddr_in &from) 
       // Retransmit codes: resend after a short pause rather than at once, so a target
       // out of buffers is not flooded.
       if (pk && !pk->acked) pk->sent_ns = now_ - cfg_.rto_ns + cfg_.rto_ns / 4;
+#ifdef SOFTUET_HAVE_NSCC
+      if (pk && !pk->acked && p->cc) p->cc->onNack(pk->len, (double)now_, false, p->inflight_bytes);
+#endif
       return;
   }
 }
@@ -655,6 +681,7 @@ void Engine::drop_tgt(TgtPdc *t) {
   ack_pending_.erase(std::remove(ack_pending_.begin(), ack_pending_.end(), t), ack_pending_.end());
   tgt_by_key_.erase(peer_key(t->peer) << 16 | t->peer_id);
   tgt_by_id_.erase(t->id);
+  cc_forget(t);
   delete t;
 }
 
@@ -707,6 +734,7 @@ void Engine::handle_req(const uint8_t *b, size_t len, const sockaddr_in &from) {
     }
     t = it->second;
   }
+  if (r.type == PDS_RUD_CC_REQ) cc_on_req(t, r, plen);
   auto v = t->rx.check(r.psn);
   if (v == RxTracker::OUT_OF_WINDOW) {
     send_nack(from, t->id, t->peer_id, r.psn, (r.flags & RF_SYN) ? NACK_PSN_OOR_WINDOW : NACK_PSN_OOR_WINDOW,
@@ -955,6 +983,7 @@ bool Engine::deliver(TgtPdc *t, uint32_t psn, const SesStd &s, const uint8_t *pl
     return false;
   }
   RxMsg *m = nullptr;
+  bool defer_release = false;
   auto mi = t->msgs.find(s.message_id);
   if (mi != t->msgs.end() && !(mi->second->complete && mi->second->released)) {
     m = mi->second;
@@ -1000,7 +1029,12 @@ bool Engine::deliver(TgtPdc *t, uint32_t psn, const SesStd &s, const uint8_t *pl
       m->tag = s.memory_key;
     }
     prune_msgs(t, m);
-    release_in_order(t);
+    // This packet is the whole message and the next one already arrived complete:
+    // release after completing this one, or the next would be delivered first.
+    auto nx = t->msgs.find((uint16_t)(s.message_id + 1));
+    defer_release = (s.flags & SF_SOM) && plen == s.request_length && nx != t->msgs.end() &&
+                    nx->second->complete && !nx->second->released;
+    if (!defer_release) release_in_order(t);
   }
   if (s.flags & SF_SOM) {
     m->has_data = s.flags & SF_HD;
@@ -1033,6 +1067,7 @@ bool Engine::deliver(TgtPdc *t, uint32_t psn, const SesStd &s, const uint8_t *pl
     msg_complete(t, m, psn);
     acked = true;
   }
+  if (defer_release) release_in_order(t);
   return true;
 }
 
@@ -1208,6 +1243,11 @@ void Engine::handle_cp(const uint8_t *b, size_t len, const sockaddr_in &from) {
     } else {
       send_ack(t, c.psn, nullptr, false, nullptr, 0, 0);
     }
+  } else if (c.ctl_type == CP_CREDIT_REQ && t->cc_key) {
+    PdsReq r;
+    r.credit_target = c.payload & 0xffffff;
+    cc_on_req(t, r, 0);
+    send_ack(t, t->last_psn, nullptr, false, nullptr, 0, 0);
   }
 }
 
@@ -1227,6 +1267,7 @@ void Engine::on_packet(const uint8_t *buf, size_t len, const sockaddr_in &from) 
   }
   switch (peek_type(buf, ulen)) {
     case PDS_RUD_REQ:
+    case PDS_RUD_CC_REQ:
     case PDS_UUD_REQ: handle_req(buf, ulen, from); break;
     case PDS_ACK_CC: if (!cfg_.dgram) handle_ack(buf, ulen, from); break;
     case PDS_NACK: if (!cfg_.dgram) handle_nack(buf, ulen, from); break;
@@ -1250,6 +1291,7 @@ int Engine::poll_rx(int budget) {
 }
 
 void Engine::flush() {
+  cc_pace();
   for (TgtPdc *t : ack_pending_)
     if (t->ack_pending) send_ack(t, t->last_psn, nullptr, false, nullptr, 0, 0);
   ack_pending_.clear();
@@ -1275,6 +1317,9 @@ bool Engine::has_targets() const { return !tgt_by_id_.empty(); }
 bool Engine::busy() const {
   for (auto &kv : init_by_id_)
     if (!kv.second->inflight.empty() || !kv.second->queue.empty()) return true;
+#ifdef SOFTUET_HAVE_NSCC
+  if (ccc_ && ccc_->nextWakeNs() >= 0) return true;  // grants still to pace out
+#endif
   return !ack_pending_.empty();
 }
 
@@ -1285,7 +1330,7 @@ void Engine::on_timer(uint64_t now) {
   for (InitPdc *p : pdcs) {
     due_.clear();
     p->tx.due(now, cfg_.rto_ns, due_);
-    bool failed = false;
+    bool failed = false, timed_out = false;
     for (uint32_t psn : due_) {
       TxPkt *pk = p->tx.find(psn);
       if (!pk || pk->acked) continue;
@@ -1295,7 +1340,11 @@ void Engine::on_timer(uint64_t now) {
         break;
       }
 #ifdef SOFTUET_HAVE_NSCC
-      if (p->cc && now - pk->sent_ns >= cfg_.rto_ns) p->cc->onTimeout(pk->len, (double)now, p->inflight_bytes);
+      // One loss event per PDC and pass: the packets of one RTO expiry were lost together.
+      if (p->cc && !timed_out && now - pk->sent_ns >= cfg_.rto_ns) {
+        p->cc->onTimeout(pk->len, (double)now, p->inflight_bytes);
+        timed_out = true;
+      }
 #endif
       send_req(p, (TxOp *)pk->op, *pk, true);
     }
@@ -1326,6 +1375,197 @@ void Engine::on_timer(uint64_t now) {
     pump(p);
   }
   flush();
+}
+
+// ---------------------------------------------------------------- cms
+// Congestion management on the data path.
+// NSCC: one window per initiator PDC, fed RTT samples from ACKs (UDP sockets see no ECN),
+// NACKs and RTO expiries (one loss event per PDC and timer pass). The floor of
+// cc_min_pkts packets keeps SACK-driven recovery going after a loss burst: with a single
+// packet in flight every further loss would cost a whole RTO, which is how a 1-MTU floor
+// collapsed throughput under injected loss.
+// RCCC: the initiator speculates up to min(BDP, 8 MTU), then sends only against credit
+// granted by the target's pacer (one CCC per endpoint, round robin over PDCs at the link
+// rate). Demand travels in every RUD_CC_REQ and, when blocked with demand the target has
+// not seen, in a CP CREDIT_REQ; grants ride on ACK_CC (cc_type CREDIT), or on an ACK of
+// their own when nothing else is due. Retransmissions and reads (whose data flows
+// back) use no credit. An ACK_CC of cc_type NSCC means the target grants nothing: the
+// PDC then sends without credit.
+namespace {
+constexpr double kCreditQuantum = 256;  // bytes per credit unit on the wire
+inline uint32_t credit_quanta(double bytes) {
+  return (uint32_t)((uint64_t)((bytes + kCreditQuantum - 1) / kCreditQuantum) & 0xffffff);
+}
+// Difference of two 24-bit cumulative counters; "not newer" (0) when b is behind a.
+inline uint32_t credit_advance(uint32_t a, uint32_t b) {
+  uint32_t d = (b - a) & 0xffffff;
+  return d < 0x800000 ? d : 0;
+}
+inline bool pays_credit(const TxOp *op) { return op->kind != OpKind::READ; }
+}  // namespace
+
+void Engine::cc_init_pdc(InitPdc *p) {
+#ifdef SOFTUET_HAVE_NSCC
+  if (cfg_.dgram) return;
+  if (cfg_.nscc) {
+    cms::NsccConfig cc;
+    cc.link_rate_gbps = cfg_.link_gbps;
+    cc.base_rtt_ns = (double)cfg_.base_rtt_ns;
+    cc.mtu = (double)cfg_.mtu;
+    cc.rccc_active = cfg_.rccc;
+    if (cms::Nscc::validate(cc) == 0) {
+      cms::NsccParams prm = cms::Nscc::derive(cc);
+      prm.min_cwnd = std::min(prm.maxwnd, std::max(prm.min_cwnd, (double)cfg_.cc_min_pkts * (double)cfg_.mtu));
+      // maxwnd fixed from the configuration: RTT samples taken inside one progress pass
+      // can be ~0 on loopback and would otherwise shrink the window to nothing.
+      p->cc.reset(new cms::Nscc(prm, true));
+    }
+  }
+  if (cfg_.rccc) {
+    double bdp = cfg_.link_gbps / 8 * (double)cfg_.base_rtt_ns;
+    p->rs.reset(new cms::RcccSender((double)cfg_.mtu, std::min(bdp, 8.0 * (double)cfg_.mtu)));
+  }
+#else
+  (void)p;
+#endif
+}
+
+void Engine::cc_enqueue(InitPdc *p, const TxOp *op) {
+#ifdef SOFTUET_HAVE_NSCC
+  if (p->rs && pays_credit(op)) p->rs->enqueue((double)op->length);
+#else
+  (void)p, (void)op;
+#endif
+}
+
+bool Engine::cc_take_credit(InitPdc *p, const TxOp *op, uint32_t len) {
+#ifdef SOFTUET_HAVE_NSCC
+  if (!p->rs || !pays_credit(op)) return true;
+  if (p->rs->backlog() < len) p->rs->enqueue(len - p->rs->backlog());
+  if (p->rs->onSend((double)len) >= 0) return true;
+  cc_ask_credit(p);
+  return false;
+#else
+  (void)p, (void)op, (void)len;
+  return true;
+#endif
+}
+
+void Engine::cc_ask_credit(InitPdc *p) {
+#ifdef SOFTUET_HAVE_NSCC
+  if (!p->established) return;  // the ACK of the SYN brings the first grant
+  uint32_t q = credit_quanta(p->rs->creditTarget());
+  // Demand the target has not seen: ask now. Demand it has seen (stated last at
+  // credit_req_ns): the grant may have been lost, ask again after a quarter RTO.
+  if (q == p->target_sent && now_ - p->credit_req_ns < cfg_.rto_ns / 4) return;
+  p->credit_req_ns = now_;
+  p->target_sent = q;
+  send_cp(p, CP_CREDIT_REQ, p->tx.base(), q);
+#else
+  (void)p;
+#endif
+}
+
+void Engine::cc_fill_req(InitPdc *p, PdsReq &r) {
+#ifdef SOFTUET_HAVE_NSCC
+  if (!p->rs) return;
+  r.type = PDS_RUD_CC_REQ;
+  r.ccc_id = 0;
+  r.credit_target = p->target_sent = credit_quanta(p->rs->creditTarget());
+  p->credit_req_ns = now_;
+#else
+  (void)p, (void)r;
+#endif
+}
+
+void Engine::cc_on_ack(InitPdc *p, const PdsAck &a) {
+#ifdef SOFTUET_HAVE_NSCC
+  if (!p->rs) return;
+  if (a.cc_type != (uint8_t)wire::CcType::kCredit) {
+    p->rs.reset();  // the target runs no credit control
+    return;
+  }
+  uint32_t d = credit_advance(p->credit_seen, a.credit);
+  if (d) {
+    p->credit_seen = a.credit;
+    p->rs->onGrant(d * kCreditQuantum);
+  }
+  if (p->queue.empty() && p->inflight_bytes <= 0) p->rs->idle();
+#else
+  (void)p, (void)a;
+#endif
+}
+
+void Engine::cc_on_req(TgtPdc *t, const PdsReq &r, size_t plen) {
+#ifdef SOFTUET_HAVE_NSCC
+  if (!ccc_) return;
+  if (!t->cc_key) {
+    if (++cc_seq_ == 0) ++cc_seq_;
+    t->cc_key = cc_seq_;
+    cc_by_key_[t->cc_key] = t;
+  }
+  uint32_t d = credit_advance(t->cc_target_field, r.credit_target & 0xffffff);
+  if (d) {
+    t->cc_target_field = r.credit_target & 0xffffff;
+    t->cc_requested += d * kCreditQuantum;
+  }
+  ccc_->onRequest(t->cc_key, t->cc_requested, (double)now_);
+  if (plen) {
+    // Bytes beyond the grants came speculatively (or are resent): they occupy the last
+    // hop all the same, so they push the pacer back.
+    bool spec = t->cc_rcvd + (double)plen > t->cc_granted;
+    t->cc_rcvd += (double)plen;
+    ccc_->onData(t->cc_key, (double)plen, spec, (double)now_);
+  }
+#else
+  (void)t, (void)r, (void)plen;
+#endif
+}
+
+void Engine::cc_fill_ack(TgtPdc *t, PdsAck &a) {
+#ifdef SOFTUET_HAVE_NSCC
+  if (!ccc_ || !t->cc_key) return;
+  static thread_local std::vector<cms::Grant> grants;
+  grants.clear();
+  ccc_->poll((double)now_, grants);
+  for (const cms::Grant &g : grants) {
+    auto it = cc_by_key_.find(g.sender);
+    if (it != cc_by_key_.end()) it->second->cc_granted += g.bytes;
+  }
+  a.cc_type = (uint8_t)wire::CcType::kCredit;
+  a.credit = (uint32_t)((uint64_t)(t->cc_granted / kCreditQuantum) & 0xffffff);
+  t->cc_advertised = a.credit;
+#else
+  (void)t, (void)a;
+#endif
+}
+
+void Engine::cc_pace() {
+#ifdef SOFTUET_HAVE_NSCC
+  if (!ccc_ || cc_by_key_.empty()) return;
+  static thread_local std::vector<cms::Grant> grants;
+  grants.clear();
+  ccc_->poll((double)now_, grants);
+  for (const cms::Grant &g : grants) {
+    auto it = cc_by_key_.find(g.sender);
+    if (it != cc_by_key_.end()) it->second->cc_granted += g.bytes;
+  }
+  for (auto &kv : cc_by_key_) {
+    TgtPdc *t = kv.second;
+    uint32_t q = (uint32_t)((uint64_t)(t->cc_granted / kCreditQuantum) & 0xffffff);
+    if (q != t->cc_advertised && !t->ack_pending) send_ack(t, t->last_psn, nullptr, false, nullptr, 0, 0);
+  }
+#endif
+}
+
+void Engine::cc_forget(TgtPdc *t) {
+#ifdef SOFTUET_HAVE_NSCC
+  if (!t->cc_key) return;
+  cc_by_key_.erase(t->cc_key);
+  if (ccc_) ccc_->forget(t->cc_key);
+#else
+  (void)t;
+#endif
 }
 
 }  // namespace softuet

@@ -37,6 +37,9 @@
 #include "pds/window.h"
 
 namespace softuet {
+namespace cms {
+class RcccReceiver;
+}
 
 struct IoList {
   static constexpr size_t kMax = 8;
@@ -140,10 +143,20 @@ struct EngineConfig {
   uint32_t job_id = 1;
   bool dgram = false;
   bool verify_crc = true;
-  // NSCC window gates transmission when FI_SOFTUET_CC=nscc. Off by default: on a
-  // shared loopback its delay signal is scheduler noise, and after RTOs the window
-  // collapses (measured 5x slower 1 MiB transfers, 10x under 20% loss).
-  bool nscc = false;
+  // Congestion management (FI_SOFTUET_CC: "nscc+rccc" by default, "nscc", "rccc" or
+  // "off"). NSCC: a window per initiator PDC gates transmission. RCCC: initiators state
+  // their demand in RUD_CC_REQ credit_target and send against credit the target's
+  // pacer grants in ACK_CC (cc_type CREDIT); both fields count 256-byte quanta,
+  // cumulative modulo 2^24, so lost or reordered ACKs and requests need no repair.
+  bool nscc = true;
+  bool rccc = true;
+  double link_gbps = 100;          // FI_SOFTUET_LINK_GBPS: NSCC rate and RCCC pacer rate
+  // FI_SOFTUET_BASE_RTT_US: the RTT NSCC derives target delay, quick-adapt threshold
+  // and window from. A host's loopback round trip is 20-50 us idle but includes both
+  // processes' scheduling, which on a loaded host reaches the millisecond: with 50 us,
+  // quick adapt fired on that jitter about ten times as often and held the window down.
+  uint64_t base_rtt_ns = 1000000;
+  uint32_t cc_min_pkts = 8;        // FI_SOFTUET_CC_MIN_PKTS: NSCC window floor, packets
   static EngineConfig from_env();
 };
 
@@ -207,6 +220,17 @@ class Engine {
   void drop_tgt(TgtPdc *t);
   uint16_t alloc_pdcid();
   uint8_t check_mr(uint64_t key, uint64_t addr, uint64_t len, uint64_t access, uint8_t *&ptr);
+  // Congestion management glue (NSCC window, RCCC credit), see engine.cc "cms".
+  void cc_init_pdc(InitPdc *p);
+  void cc_enqueue(InitPdc *p, const TxOp *op);
+  bool cc_take_credit(InitPdc *p, const TxOp *op, uint32_t len);
+  void cc_ask_credit(InitPdc *p);
+  void cc_fill_req(InitPdc *p, pkt::PdsReq &r);
+  void cc_on_ack(InitPdc *p, const pkt::PdsAck &a);
+  void cc_on_req(TgtPdc *t, const pkt::PdsReq &r, size_t plen);
+  void cc_fill_ack(TgtPdc *t, pkt::PdsAck &a);
+  void cc_pace();
+  void cc_forget(TgtPdc *t);
 
   Host *host_;
   UdpSock *sock_;
@@ -223,6 +247,10 @@ class Engine {
   size_t unexp_bytes_ = 0;
   std::vector<TgtPdc *> ack_pending_;
   std::vector<uint32_t> due_;
+  // RCCC receiver context (one CCC for the endpoint's port) and its senders by key.
+  std::unique_ptr<cms::RcccReceiver> ccc_;
+  std::unordered_map<uint32_t, TgtPdc *> cc_by_key_;
+  uint32_t cc_seq_ = 0;
 };
 
 }  // namespace softuet

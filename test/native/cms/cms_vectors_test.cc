@@ -132,6 +132,8 @@ TEST_CASE(rccc_traces) {
           s.enqueue(bytes);
         } else if (op == "grant") {
           s.onGrant(bytes);
+        } else if (op == "idle") {
+          s.idle();
         } else {
           const int spec = s.onSend(bytes);
           rep.flag(i, "send accepted", spec >= 0, true);
