@@ -40,6 +40,7 @@ enum CpType : uint8_t {
   CP_ACK_REQ = (uint8_t)wire::CtlType::kAckReq,
   CP_CLEAR = (uint8_t)wire::CtlType::kClear,
   CP_CLOSE = (uint8_t)wire::CtlType::kClose,
+  CP_CLOSE_REQ = (uint8_t)wire::CtlType::kCloseReq,
 };
 
 enum SesOpcode : uint8_t {
@@ -95,6 +96,8 @@ enum NackCode : uint8_t {
   NACK_PSN_OOR_WINDOW = (uint8_t)wire::NackCode::kPsnOorWindow,
   NACK_INV_DPDCID = (uint8_t)wire::NackCode::kInvDpdcid,
   NACK_INVALID_SYN = (uint8_t)wire::NackCode::kInvalidSyn,
+  NACK_ROD_OOO = (uint8_t)wire::NackCode::kRodOoo,
+  NACK_PDC_MODE_MISMATCH = (uint8_t)wire::NackCode::kPdcModeMismatch,
 };
 const char *nack_name(unsigned code);
 
