@@ -20,6 +20,13 @@
  *   FI_SOFTUET_CC            "nscc": NSCC congestion window gates transmission (off)
  *   FI_SOFTUET_JOB_ID        SES job_id put in requests (1)
  *   FI_SOFTUET_LINGER_MS     quiet time an endpoint keeps answering peers on close (60)
+ *   FI_SOFTUET_PDC_IDLE_MS   a PDC idle this long is closed (CLOSE handshake) and the
+ *                            next operation opens a new one; 0 keeps PDCs open (1000)
+ *
+ * Endpoint attributes: msg_order beyond FI_ORDER_SAS selects ordered (ROD) PDCs;
+ * tx_attr->tclass (FI_TC_DSCP or a FI_TC_* label) sets the DSCP of its packets.
+ * Statistics include pdc_opened, pdc_closed, close_tx, close_req_tx, clear_tx,
+ * clear_rx, rod_ooo_drops, rod_goback, rod (1 on a ROD endpoint) and dscp.
  *   FI_SOFTUET_FAULT_DROP / _DUP / _REORDER / _CORRUPT   percent, transmit side (0)
  *   FI_SOFTUET_FAULT_SEED    seed of the fault injection (1)
  */

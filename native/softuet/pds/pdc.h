@@ -63,7 +63,7 @@ struct IdleClock {
       since = now;
       return 0;
     }
-    return now - since;
+    return now > since ? now - since : 0;  // a clock source that stepped back counts as busy
   }
 };
 

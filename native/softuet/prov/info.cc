@@ -71,7 +71,8 @@ fi_info *make_info(fi_ep_type type, const fi_info *hints, const sockaddr_in *src
   uint64_t want = (hints && hints->tx_attr ? hints->tx_attr->msg_order : 0) |
                   (hints && hints->rx_attr ? hints->rx_attr->msg_order : 0);
   uint64_t order = rdm ? ((want & ~(uint64_t)FI_ORDER_SAS) ? kRodMsgOrder : (uint64_t)FI_ORDER_SAS) : 0;
-  fi->tx_attr->caps = caps & ~(FI_RECV | FI_REMOTE_READ | FI_REMOTE_WRITE | FI_DIRECTED_RECV | FI_SOURCE);
+  fi->tx_attr->caps =
+      caps & ~(FI_RECV | FI_REMOTE_READ | FI_REMOTE_WRITE | FI_DIRECTED_RECV | FI_SOURCE | FI_MULTI_RECV);
   fi->tx_attr->mode = 0;
   fi->tx_attr->op_flags = hints && hints->tx_attr ? hints->tx_attr->op_flags & (FI_COMPLETION | FI_TRANSMIT_COMPLETE | FI_DELIVERY_COMPLETE | FI_INJECT_COMPLETE) : 0;
   fi->tx_attr->msg_order = order;
