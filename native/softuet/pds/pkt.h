@@ -88,6 +88,8 @@ enum ReturnCode : uint8_t {
   RC_UNDELIVERABLE = (uint8_t)wire::ReturnCode::kUndeliverable,
   RC_TOO_LONG = (uint8_t)wire::ReturnCode::kTooLong,
   RC_DROPPED = (uint8_t)wire::ReturnCode::kDropped,
+  RC_BAD_PID = (uint8_t)wire::ReturnCode::kBadPid,
+  RC_BAD_JOBID = (uint8_t)wire::ReturnCode::kBadJobId,
 };
 const char *rc_name(unsigned rc);
 

@@ -966,6 +966,7 @@ int ep_stats(fid_ep *e, fi_softuet_stat *out, size_t *count) {
       {"clear_rx", s.clear_rx},
       {"rod_ooo_drops", s.rod_ooo_drops},
       {"rod_goback", s.rod_goback},
+      {"bad_job_rx", s.bad_job_rx},
       {"rod", ep->rod ? 1u : 0u},
       {"dscp", ep->tclass ? (uint64_t)ep->dscp : 0},
       {"unexpected_msgs", s.unexpected_msgs},

@@ -37,6 +37,7 @@ int rc_to_err(uint8_t rc) {
   switch (rc) {
     case RC_OK: return 0;
     case RC_BAD_MKEY: case RC_PERM_VIOLATION: case RC_AT_PERM: case RC_OP_VIOLATION: return FI_EACCES;
+    case RC_BAD_JOBID: case RC_BAD_PID: return FI_EACCES;
     case RC_AT_OUT_OF_RANGE: case RC_BAD_ADDR: return FI_EINVAL;
     case RC_AMO_UNSUPPORTED_OP: case RC_AMO_UNSUPPORTED_DT: case RC_UNSUPPORTED_OP: return FI_EOPNOTSUPP;
     case RC_TOO_LONG: return FI_ETRUNC;
@@ -572,6 +573,7 @@ void Engine::handle_ack(const uint8_t *b, size_t len, const sockaddr_in &from) {
     }
     return;
   }
+  p->tx.set_peer_mpr(a.mpr);
   if (!p->established) {
     p->established = true;
     p->dpdcid = a.spdcid;
@@ -758,6 +760,10 @@ void Engine::handle_req(const uint8_t *b, size_t len, const sockaddr_in &from) {
     // go back to.
     st_.rod_ooo_drops++;
     send_nack(from, t->id, t->peer_id, r.psn, NACK_ROD_OOO, t->rx.cack() + 1);
+    return;
+  }
+  if ((s.job_id != cfg_.job_id || s.pid_on_fep != 0) && v != RxTracker::OUT_OF_WINDOW) {
+    refuse_foreign(t, r.psn, v == RxTracker::NEW, s);
     return;
   }
   if (v == RxTracker::OUT_OF_WINDOW) {
@@ -1253,6 +1259,7 @@ bool Engine::cancel(void *context) {
 
 void Engine::handle_uud(const SesStd &s, const uint8_t *pl, size_t plen, const sockaddr_in &from) {
   if (s.opcode != OP_DATAGRAM_SEND || plen != s.request_length) { st_.drops_malformed++; return; }
+  if (s.job_id != cfg_.job_id || s.pid_on_fep != 0) { st_.bad_job_rx++; return; }
   for (auto it = posted_msg_.begin(); it != posted_msg_.end(); ++it) {
     RecvEntry *r = *it;
     if (!r->any_src && !same_peer(r->src, from)) continue;
@@ -1437,6 +1444,29 @@ void Engine::tgt_close(TgtPdc *t, const PdsCp &c, const sockaddr_in &from) {
     st_.pdc_closed++;
     drop_tgt(t);
   }
+}
+
+void Engine::refuse_foreign(TgtPdc *t, uint32_t psn, bool fresh, const SesStd &s) {
+  // SES checks the JobID and PIDonFEP of every request. softuet hosts one process per
+  // UDP port, addressed as PIDonFEP 0. A request of another job is consumed (so the PDC
+  // moves on) and answered with BAD_JOBID / BAD_PID, never executed.
+  st_.bad_job_rx++;
+  st_.rsp_errors_tx++;
+  if (fresh) {
+    t->rx.mark(psn);
+    t->last_psn = psn;
+  }
+  SesRsp rsp;
+  rsp.message_id = s.message_id;
+  rsp.job_id = cfg_.job_id;
+  rsp.return_code = s.job_id != cfg_.job_id ? RC_BAD_JOBID : RC_BAD_PID;
+  bool data = s.opcode == OP_READ || s.opcode == OP_FETCHING_ATOMIC;  // answered with RSP_DATA
+  if (data) {
+    rsp.opcode = RSP_W_DATA;
+    rsp.read_request_message_id = s.message_id;
+    rsp.message_offset = (s.flags & SF_SOM) ? 0 : s.message_offset;
+  }
+  send_ack(t, psn, &rsp, data, nullptr, 0, 0);
 }
 
 void Engine::rod_goback(InitPdc *p, uint32_t from_psn, uint32_t to_psn) {

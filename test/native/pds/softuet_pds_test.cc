@@ -261,4 +261,17 @@ TEST_CASE(pdc_keys_and_traffic_classes) {
   CHECK(dscp_of_tclass(0x300) < -1);
 }
 
+TEST_CASE(tx_window_peer_range) {
+  TxWindow w;
+  w.init(10);
+  CHECK_EQ(w.peer_range(), 128u);  // until an ACK advertises the peer's MPR
+  for (int i = 0; i < 128; i++) w.push();
+  CHECK(!w.can_send(256));
+  w.set_peer_mpr(2);
+  CHECK(w.can_send(256));
+  CHECK(!w.can_send(128));
+  w.set_peer_mpr(0);  // 0 is read as the minimum range
+  CHECK_EQ(w.peer_range(), 128u);
+}
+
 NLF_TEST_MAIN()

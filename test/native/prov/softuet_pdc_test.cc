@@ -563,4 +563,35 @@ TEST_CASE(atomic_ioc_vectors) {
   fi_close(&mr->fid);
 }
 
+// SES JobID: endpoints of different jobs cannot reach each other's memory or queues.
+TEST_CASE(foreign_job_refused) {
+  Peer a, b;
+  {
+    Env env;
+    env.set("FI_SOFTUET_JOB_ID", "42");
+    REQUIRE(open_peer(a, Opts()) == 0);
+  }
+  REQUIRE(open_peer(b, Opts()) == 0);
+  REQUIRE(connect(a, b) == 0);
+  std::vector<uint8_t> mem(1000, 0x5a), src = pattern(1000, 1), d(1000, 0);
+  fid_mr *mr = reg(b, mem.data(), mem.size(), FI_REMOTE_READ | FI_REMOTE_WRITE);
+  REQUIRE(mr);
+  int rctx;
+  REQUIRE(fi_recv(b.ep, d.data(), d.size(), nullptr, FI_ADDR_UNSPEC, &rctx) == 0);
+  REQUIRE(fi_send(a.ep, src.data(), src.size(), nullptr, a.remote, nullptr) == 0);
+  REQUIRE(fi_write(a.ep, src.data(), 500, nullptr, a.remote, (uint64_t)(uintptr_t)mem.data(), fi_mr_key(mr), nullptr) == 0);
+  for (int i = 0; i < 2; i++) {
+    Comp c;
+    REQUIRE(wait_comp(a.txcq, c));
+    CHECK_EQ(c.err, FI_EACCES);
+    CHECK(c.err_text.find("JOB") != std::string::npos);
+  }
+  for (uint8_t x : mem) CHECK_EQ(x, 0x5a);
+  fi_cq_tagged_entry e;
+  CHECK(fi_cq_read(b.rxcq, &e, 1) == -FI_EAGAIN);
+  CHECK(stat(b, "bad_job_rx") >= 2);
+  CHECK(fi_cancel(&b.ep->fid, &rctx) == 0);
+  fi_close(&mr->fid);
+}
+
 NLF_TEST_MAIN()
