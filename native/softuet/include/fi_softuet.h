@@ -22,6 +22,7 @@
  *   FI_SOFTUET_LINGER_MS     quiet time an endpoint keeps answering peers on close (60)
  *   FI_SOFTUET_PDC_IDLE_MS   a PDC idle this long is closed (CLOSE handshake) and the
  *                            next operation opens a new one; 0 keeps PDCs open (1000)
+ *   FI_SOFTUET_PDC_MODE      "rod": every RDM endpoint uses ordered PDCs (by msg_order)
  *
  * Endpoint attributes: msg_order beyond FI_ORDER_SAS selects ordered (ROD) PDCs;
  * tx_attr->tclass (FI_TC_DSCP or a FI_TC_* label) sets the DSCP of its packets.

@@ -884,7 +884,7 @@ int ep_open(fid_domain *dom, fi_info *info, fid_ep **out, void *ctx) {
     return -FI_EINVAL;  // an ordering ROD does not give either
   }
   // RUD already matches sends in order; anything stricter needs ordered PDCs.
-  ep->rod = t == FI_EP_RDM && (order & ~(uint64_t)FI_ORDER_SAS);
+  ep->rod = t == FI_EP_RDM && ((order & ~(uint64_t)FI_ORDER_SAS) || rod_forced());
   if (info->tx_attr && info->tx_attr->tclass) {
     int d = dscp_of_tclass(info->tx_attr->tclass);
     if (d < 0) {

@@ -70,7 +70,7 @@ fi_info *make_info(fi_ep_type type, const fi_info *hints, const sockaddr_in *src
   // RUD gives send-after-send through in-order matching; asking for more selects ROD.
   uint64_t want = (hints && hints->tx_attr ? hints->tx_attr->msg_order : 0) |
                   (hints && hints->rx_attr ? hints->rx_attr->msg_order : 0);
-  uint64_t order = rdm ? ((want & ~(uint64_t)FI_ORDER_SAS) ? kRodMsgOrder : (uint64_t)FI_ORDER_SAS) : 0;
+  uint64_t order = rdm ? ((want & ~(uint64_t)FI_ORDER_SAS) || rod_forced() ? kRodMsgOrder : (uint64_t)FI_ORDER_SAS) : 0;
   fi->tx_attr->caps =
       caps & ~(FI_RECV | FI_REMOTE_READ | FI_REMOTE_WRITE | FI_DIRECTED_RECV | FI_SOURCE | FI_MULTI_RECV);
   fi->tx_attr->mode = 0;

@@ -15,6 +15,8 @@
 #include <rdma/providers/fi_prov.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -37,6 +39,11 @@ extern fi_provider g_prov;
 constexpr uint64_t kRodMsgOrder = FI_ORDER_STRICT | FI_ORDER_RMA_RAR | FI_ORDER_RMA_RAW | FI_ORDER_RMA_WAR |
                                   FI_ORDER_RMA_WAW | FI_ORDER_ATOMIC_RAR | FI_ORDER_ATOMIC_RAW |
                                   FI_ORDER_ATOMIC_WAR | FI_ORDER_ATOMIC_WAW;
+// FI_SOFTUET_PDC_MODE=rod makes every RDM endpoint ordered, whatever it asks.
+inline bool rod_forced() {
+  const char *v = getenv("FI_SOFTUET_PDC_MODE");
+  return v && !strcmp(v, "rod");
+}
 
 // Every ops table slot starts as one of these; the real entries are then overwritten.
 template <class R, class... A>

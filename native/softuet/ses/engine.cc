@@ -116,6 +116,11 @@ struct Engine::InitPdc {
   uint64_t close_sent_ns = 0;
   uint32_t clear_psn = 0, clear_sent = 0;  // cumulative clear point; last one sent in a CP
   IdleClock idle;
+  // ROD: a go-back held off because part of its range had just been resent; done from
+  // the timer once that settles, since the NACKs that would trigger it may all be in.
+  bool gb_pending = false;
+  uint32_t gb_to = 0;
+  uint64_t gb_at = 0;
   std::deque<TxOp *> queue;                       // not fully packetized yet
   std::unordered_map<uint16_t, TxOp *> inflight;  // by message id, until complete
   double inflight_bytes = 0;                       // payload bytes sent, not yet ACKed
@@ -767,7 +772,7 @@ void Engine::handle_req(const uint8_t *b, size_t len, const sockaddr_in &from) {
     return;
   }
   if (v == RxTracker::OUT_OF_WINDOW) {
-    send_nack(from, t->id, t->peer_id, r.psn, (r.flags & RF_SYN) ? NACK_PSN_OOR_WINDOW : NACK_PSN_OOR_WINDOW,
+    send_nack(from, t->id, t->peer_id, r.psn, (r.flags & RF_SYN) ? NACK_INVALID_SYN : NACK_PSN_OOR_WINDOW,
               t->rx.cack() + 1);
     return;
   }
@@ -1478,11 +1483,22 @@ void Engine::rod_goback(InitPdc *p, uint32_t from_psn, uint32_t to_psn) {
   // one hole do not each trigger another round.
   uint64_t pause = cfg_.rto_ns / 4;
   std::vector<uint32_t> again;
+  bool held = false;
+  uint64_t held_until = 0;
   p->tx.for_each([&](TxPkt &pk) {
     if (pk.acked || psn_lt(pk.psn, from_psn) || psn_lt(to_psn, pk.psn)) return;
-    if (now_ - pk.sent_ns < pause) return;
+    if (now_ - pk.sent_ns < pause) {
+      if (!held || pk.sent_ns + pause < held_until) held_until = pk.sent_ns + pause;
+      held = true;
+      return;
+    }
     again.push_back(pk.psn);
   });
+  if (held) {
+    if (!p->gb_pending || psn_lt(p->gb_to, to_psn)) p->gb_to = to_psn;
+    if (!p->gb_pending || held_until < p->gb_at) p->gb_at = held_until;
+    p->gb_pending = true;
+  }
   if (again.empty()) return;
   st_.rod_goback++;
   for (uint32_t psn : again) {
@@ -1512,6 +1528,13 @@ void Engine::pdc_timers(uint64_t now) {
       st_.close_tx++;
       send_cp(p, CP_CLOSE, p->close_psn, 0);
       continue;
+    }
+    if (p->gb_pending && now >= p->gb_at) {
+      p->gb_pending = false;
+      if (p->tx.in_flight() && !psn_lt(p->gb_to, p->tx.base())) {
+        now_ = now;
+        rod_goback(p, p->tx.base(), p->gb_to);
+      }
     }
     bool idle = p->established && p->queue.empty() && p->inflight.empty() && !p->tx.in_flight();
     update_clear(p);
