@@ -174,6 +174,7 @@ struct Engine::TgtPdc {
   IdleClock idle;
   uint64_t close_req_ns = 0;
   uint32_t close_reqs = 0;
+  uint32_t cps_seen = 0;  // control packets from the initiator: activity too (probes)
 };
 
 EngineConfig EngineConfig::from_env() {
@@ -1314,6 +1315,7 @@ void Engine::handle_cp(const uint8_t *b, size_t len, const sockaddr_in &from) {
     return;
   }
   TgtPdc *t = it->second;
+  t->cps_seen++;
   if (c.ctl_type == CP_CLEAR) {
     st_.clear_rx++;
     note_clear(t, c.payload);
@@ -1561,11 +1563,21 @@ void Engine::pdc_timers(uint64_t now) {
     }
     if (t->clear.dirty) purge_cleared(t, false);
     bool idle = !t->ack_pending && !t->rx.has_gap();
-    uint64_t quiet = t->idle.idle_for(idle, (uint64_t)t->rx.max_rcvd() << 32 | t->rx.cack(), now);
+    uint64_t mark = ((uint64_t)t->rx.max_rcvd() << 32 | t->rx.cack()) ^ ((uint64_t)t->cps_seen << 48);
+    uint64_t quiet = t->idle.idle_for(idle, mark, now);
     if (!quiet) t->close_reqs = 0;
-    if (!cfg_.pdc_idle_ns || quiet < 2 * cfg_.pdc_idle_ns || t->close_reqs >= 3 ||
-        now - t->close_req_ns < cfg_.pdc_idle_ns)
+    if (!cfg_.pdc_idle_ns || quiet < 2 * cfg_.pdc_idle_ns) continue;
+    if (t->close_reqs >= 3) {
+      // Asked three times, an idle period apart, and neither a CLOSE nor anything else
+      // came: the initiator is gone. Its state goes (close in error), once nothing
+      // unexpected from it is left for the application.
+      if (quiet >= 5 * cfg_.pdc_idle_ns && !tgt_live(t)) {
+        st_.pdc_closed_err++;
+        drop_tgt(t);
+      }
       continue;
+    }
+    if (now - t->close_req_ns < cfg_.pdc_idle_ns) continue;
     t->close_req_ns = now;
     t->close_reqs++;
     st_.close_req_tx++;

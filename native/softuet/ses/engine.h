@@ -144,7 +144,7 @@ struct Stats {
            drops_no_recv = 0, drops_send_err = 0, probes_tx = 0, pdc_opened = 0, pdc_failed = 0,
            unexpected_msgs = 0, rsp_errors_tx = 0;
   uint64_t pdc_closed = 0, close_tx = 0, close_req_tx = 0, clear_tx = 0, clear_rx = 0, rod_ooo_drops = 0,
-           rod_goback = 0, bad_job_rx = 0;
+           rod_goback = 0, bad_job_rx = 0, pdc_closed_err = 0;
   uint64_t nack_tx[256] = {}, nack_rx[256] = {};
 };
 

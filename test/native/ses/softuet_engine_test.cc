@@ -444,6 +444,28 @@ TEST_CASE(mpr_window_follows_peer) {
   }
 }
 
+// A target whose initiator went silent asks for CLOSE three times, then frees its
+// side in error; what it still buffers unexpected from that peer keeps it alive.
+TEST_CASE(target_drops_silent_initiator) {
+  EngineConfig ca, cb;
+  ca.pdc_idle_ns = 0;
+  cb.pdc_idle_ns = 40'000'000;
+  Net n(ca, cb);
+  std::vector<uint8_t> s = pattern(500, 4), d(500);
+  REQUIRE(n.a.post(op(OpKind::SEND, s, s.size())) == 0);  // unexpected at b
+  REQUIRE(n.run([&] { return n.ha.tx.size() == 1; }));
+  n.drop_pct = 100;  // the initiator is gone
+  n.run([] { return false; }, 40);  // 800 ms of timers
+  CHECK(n.b.has_targets());  // held by the unexpected message
+  CHECK_EQ(n.b.stats().close_req_tx, 3u);
+  int ctx;
+  n.b.post_recv(recv(d, &ctx));
+  CHECK(d == s);
+  REQUIRE(n.run([&] { return !n.b.has_targets(); }, 100));
+  CHECK_EQ(n.b.stats().pdc_closed_err, 1u);
+  CHECK_EQ(n.b.stats().pdc_closed, 0u);
+}
+
 TEST_CASE(atomic_engine) {
   int32_t t[3] = {1, -2, 3}, a[3] = {5, 5, 5}, old[3];
   CHECK_EQ(amo_apply(AMO_MAX, AMO_INT32, t, a, nullptr, old, 3), pkt::RC_OK);
