@@ -27,7 +27,8 @@
  * Endpoint attributes: msg_order beyond FI_ORDER_SAS selects ordered (ROD) PDCs;
  * tx_attr->tclass (FI_TC_DSCP or a FI_TC_* label) sets the DSCP of its packets.
  * Statistics include pdc_opened, pdc_closed, pdc_closed_err (target side freed after
- * its CLOSE_REQs went unanswered), close_tx, close_req_tx, clear_tx, clear_rx,
+ * its CLOSE_REQs went unanswered), pdc_reopened (operations moved to a new PDC after
+ * INV_DPDCID), close_tx, close_req_tx, clear_tx, clear_rx,
  * rod_ooo_drops, rod_goback, bad_job_rx, rod (1 on a ROD endpoint) and dscp.
  *   FI_SOFTUET_FAULT_DROP / _DUP / _REORDER / _CORRUPT   percent, transmit side (0)
  *   FI_SOFTUET_FAULT_SEED    seed of the fault injection (1)

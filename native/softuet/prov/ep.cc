@@ -961,6 +961,7 @@ int ep_stats(fid_ep *e, fi_softuet_stat *out, size_t *count) {
       {"pdc_failed", s.pdc_failed},
       {"pdc_closed", s.pdc_closed},
       {"pdc_closed_err", s.pdc_closed_err},
+      {"pdc_reopened", s.pdc_reopened},
       {"close_tx", s.close_tx},
       {"close_req_tx", s.close_req_tx},
       {"clear_tx", s.clear_tx},

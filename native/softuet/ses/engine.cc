@@ -652,6 +652,7 @@ void Engine::handle_nack(const uint8_t *b, size_t len, const sockaddr_in &from) 
   auto it = init_by_id_.find(nk.dpdcid);
   if (it == init_by_id_.end() || !same_peer(it->second->peer, from)) { st_.drops_unknown_pdc++; return; }
   InitPdc *p = it->second;
+  if (nk.nack_code == NACK_INV_DPDCID && !p->closing && reopen_pdc(p)) return;
   if (p->rod && nk.nack_code == NACK_ROD_OOO && !p->closing) {
     rod_goback(p, nk.payload, nk.nack_psn);
     return;
@@ -1474,6 +1475,68 @@ void Engine::refuse_foreign(TgtPdc *t, uint32_t psn, bool fresh, const SesStd &s
     rsp.message_offset = (s.flags & SF_SOM) ? 0 : s.message_offset;
   }
   send_ack(t, psn, &rsp, data, nullptr, 0, 0);
+}
+
+bool Engine::reopen_pdc(InitPdc *p) {
+  // The target no longer knows this PDC (it freed it after going unanswered, or it is a
+  // new incarnation). If nothing sent since can have been executed there (no packet
+  // acknowledged or answered, no operation begun before the window base), the
+  // operations move to a new PDC opened with SYN instead of failing.
+  if (!p->established) return false;
+  bool clean = true;
+  p->tx.for_each([&](TxPkt &pk) {
+    if (pk.acked || pk.delivered) clean = false;
+  });
+  std::vector<std::pair<uint32_t, TxOp *>> started;
+  for (auto &kv : p->inflight) {
+    TxOp *op = kv.second;
+    if (op->chunks_done || op->rsp || op->probes) clean = false;
+    uint32_t npk = 1;
+    if (op->kind != OpKind::ATOMIC && op->kind != OpKind::FETCH_ATOMIC && op->length)
+      npk = (uint32_t)((op->length + cfg_.mtu - 1) / cfg_.mtu);
+    uint32_t first = op->fully_sent ? op->eom_psn - (npk - 1)
+                                    : p->tx.next_psn() - (uint32_t)((op->next_off + cfg_.mtu - 1) / cfg_.mtu);
+    if (psn_lt(first, p->tx.base())) clean = false;
+    started.emplace_back(first, op);
+  }
+  if (!clean) return false;
+  std::sort(started.begin(), started.end(),
+            [&](const std::pair<uint32_t, TxOp *> &x, const std::pair<uint32_t, TxOp *> &y) {
+              return psn_lt(x.first, y.first);
+            });
+  std::vector<TxOp *> ops;
+  for (auto &s : started) ops.push_back(s.second);
+  for (TxOp *op : p->queue)
+    if (!op->started) ops.push_back(op);
+  sockaddr_in peer = p->peer;
+  bool rod = p->rod;
+  uint8_t tc = p->tc;
+  if (sock_ && sock_->pending()) flush_tx();
+  unlink_init(p);
+  init_by_id_.erase(p->spdcid);
+  delete p;
+  st_.pdc_reopened++;
+  InitPdc *q = init_pdc(peer, rod, tc);
+  for (TxOp *op : ops) {
+    op->msg_id = 0;
+    op->next_off = 0;
+    op->started = op->fully_sent = op->rsp = false;
+    op->rc = RC_OK;
+    op->unacked_pkts = op->chunks_done = op->eom_psn = op->probes = 0;
+    op->all_acked_ns = op->last_probe_ns = 0;
+    if (q) {
+      q->queue.push_back(op);
+      continue;
+    }
+    Completion c;  // no PDC id left
+    c.context = op->context;
+    c.flags = op->cq_flags;
+    c.err = FI_EAGAIN;
+    host_->tx_done(c);
+    delete op;
+  }
+  if (q) pump(q);
+  return true;
 }
 
 void Engine::rod_goback(InitPdc *p, uint32_t from_psn, uint32_t to_psn) {

@@ -144,7 +144,7 @@ struct Stats {
            drops_no_recv = 0, drops_send_err = 0, probes_tx = 0, pdc_opened = 0, pdc_failed = 0,
            unexpected_msgs = 0, rsp_errors_tx = 0;
   uint64_t pdc_closed = 0, close_tx = 0, close_req_tx = 0, clear_tx = 0, clear_rx = 0, rod_ooo_drops = 0,
-           rod_goback = 0, bad_job_rx = 0, pdc_closed_err = 0;
+           rod_goback = 0, bad_job_rx = 0, pdc_closed_err = 0, pdc_reopened = 0;
   uint64_t nack_tx[256] = {}, nack_rx[256] = {};
 };
 
@@ -237,6 +237,7 @@ class Engine {
   void tgt_close(TgtPdc *t, const pkt::PdsCp &c, const sockaddr_in &from);
   void send_bare_ack(const sockaddr_in &to, uint16_t spdcid, uint16_t dpdcid, uint32_t psn);
   void rod_goback(InitPdc *p, uint32_t from_psn, uint32_t to_psn);
+  bool reopen_pdc(InitPdc *p);
   void refuse_foreign(TgtPdc *t, uint32_t psn, bool fresh, const pkt::SesStd &s);
   // FI_MULTI_RECV: carves the piece for a message of len bytes out of the buffer at
   // lst[i]; retires the buffer when it runs low. Null when the message does not fit.

@@ -445,7 +445,8 @@ TEST_CASE(mpr_window_follows_peer) {
 }
 
 // A target whose initiator went silent asks for CLOSE three times, then frees its
-// side in error; what it still buffers unexpected from that peer keeps it alive.
+// side in error; what it still buffers unexpected from that peer keeps it alive. When
+// the initiator comes back, its operations reopen the PDC.
 TEST_CASE(target_drops_silent_initiator) {
   EngineConfig ca, cb;
   ca.pdc_idle_ns = 0;
@@ -464,6 +465,20 @@ TEST_CASE(target_drops_silent_initiator) {
   REQUIRE(n.run([&] { return !n.b.has_targets(); }, 100));
   CHECK_EQ(n.b.stats().pdc_closed_err, 1u);
   CHECK_EQ(n.b.stats().pdc_closed, 0u);
+  // The initiator was only unreachable: its next operations meet INV_DPDCID and move to
+  // a new PDC (SYN) instead of failing.
+  n.drop_pct = 0;
+  std::vector<uint8_t> s2 = pattern(9000, 5), d2(9000), d3(500);
+  n.b.post_recv(recv(d2, &ctx));
+  n.b.post_recv(recv(d3, &ctx));
+  REQUIRE(n.a.post(op(OpKind::SEND, s2, s2.size())) == 0);
+  REQUIRE(n.a.post(op(OpKind::SEND, s, s.size())) == 0);
+  REQUIRE(n.run([&] { return n.ha.tx.size() == 3 && n.hb.rx.size() == 3; }));
+  for (auto &c : n.ha.tx) CHECK_EQ(c.err, 0);
+  CHECK(d2 == s2);
+  CHECK(d3 == s);
+  CHECK_EQ(n.a.stats().pdc_reopened, 1u);
+  CHECK_EQ(n.a.stats().pdc_failed, 0u);
 }
 
 TEST_CASE(atomic_engine) {
