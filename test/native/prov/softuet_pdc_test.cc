@@ -594,4 +594,29 @@ TEST_CASE(foreign_job_refused) {
   fi_close(&mr->fid);
 }
 
+// A peer restarted at the same address no longer knows the PDC: the first operation
+// after the restart meets INV_DPDCID and moves to a new PDC instead of failing.
+TEST_CASE(peer_restart_reopens_pdc) {
+  Env env;
+  env.set("FI_SOFTUET_PDC_IDLE_MS", "0");  // keep the PDC open across the restart
+  Pair p;
+  REQUIRE(p.ok);
+  send_recv(p, 1000, 1);
+  sockaddr_in old{};
+  memcpy(&old, p.b.name, sizeof old);
+  p.b.close();
+  Env port;
+  port.set("FI_SOFTUET_PORT_BASE", std::to_string(ntohs(old.sin_port)).c_str());
+  REQUIRE(open_peer(p.b, Opts()) == 0);
+  sockaddr_in now{};
+  memcpy(&now, p.b.name, sizeof now);
+  REQUIRE(now.sin_port == old.sin_port);
+  REQUIRE(fi_av_insert(p.b.av, p.a.name, 1, &p.b.remote, 0, nullptr) == 1);
+  send_recv(p, 20000, 2);
+  send_recv(p, 10, 3);
+  CHECK_EQ(stat(p.a, "pdc_reopened"), 1u);
+  CHECK_EQ(stat(p.a, "pdc_failed"), 0u);
+  CHECK(stat(p.a, "nack_rx.INV_DPDCID") >= 1);
+}
+
 NLF_TEST_MAIN()
