@@ -95,9 +95,11 @@ fi_info *make_info(fi_ep_type type, const fi_info *hints, const sockaddr_in *src
   fi->ep_attr->protocol_version = 1;
   fi->ep_attr->max_msg_size = rdm ? (1u << 30) : m;
   fi->ep_attr->msg_prefix_size = 0;
-  fi->ep_attr->max_order_raw_size = 0;
-  fi->ep_attr->max_order_war_size = 0;
-  fi->ep_attr->max_order_waw_size = 0;
+  // On ROD PDCs the orderings hold for whole operations, whatever their size.
+  size_t ordered = (order & FI_ORDER_RAW) ? fi->ep_attr->max_msg_size : 0;
+  fi->ep_attr->max_order_raw_size = ordered;
+  fi->ep_attr->max_order_war_size = ordered;
+  fi->ep_attr->max_order_waw_size = ordered;
   fi->ep_attr->mem_tag_format = rdm ? 0xAAAAAAAAAAAAAAAAULL : 0;
   fi->ep_attr->tx_ctx_cnt = 1;
   fi->ep_attr->rx_ctx_cnt = 1;

@@ -121,6 +121,7 @@ TEST_CASE(rod_getinfo_reports_order) {
   // Nothing asked: RUD, which gives send-after-send only.
   REQUIRE(fi_getinfo(FI_VERSION(1, 17), nullptr, nullptr, 0, hints, &info) == 0);
   CHECK_EQ(info->tx_attr->msg_order, (uint64_t)FI_ORDER_SAS);
+  CHECK_EQ(info->ep_attr->max_order_raw_size, 0u);
   CHECK(info->tx_attr->rma_iov_limit >= 2);
   CHECK(info->caps & FI_MULTI_RECV);
   fi_freeinfo(info);
@@ -133,6 +134,8 @@ TEST_CASE(rod_getinfo_reports_order) {
         (FI_ORDER_RAW | FI_ORDER_WAW | FI_ORDER_SAS | FI_ORDER_SAW | FI_ORDER_RMA_RAW));
   CHECK((o & FI_ORDER_STRICT) == FI_ORDER_STRICT);
   CHECK_EQ(info->rx_attr->msg_order, o);
+  CHECK_EQ(info->ep_attr->max_order_raw_size, info->ep_attr->max_msg_size);
+  CHECK_EQ(info->ep_attr->max_order_war_size, info->ep_attr->max_msg_size);
   fi_freeinfo(info);
   // An ordering softuet cannot keep is refused.
   hints->tx_attr->msg_order = FI_ORDER_DATA;
