@@ -3,6 +3,7 @@ export { FabricError, type FabricErrorCode } from './errors.js';
 export {
   getInfo, pickInfo, availableProviders, Info, PROVIDER_ORDER,
   type Hints, type Limits, type EndpointType, type Capability, type ModeBit, type MrModeBit, type Progress, type Threading,
+  type MsgOrder, type TrafficClass,
 } from './info.js';
 export { libfabricVersion } from './native.js';
 export { Fabric } from './fabric.js';

@@ -11,6 +11,14 @@ export type ModeBit = 'context' | 'context2' | 'msg-prefix' | 'async-iov' | 'rx-
 export type MrModeBit = 'local' | 'raw' | 'virt-addr' | 'allocated' | 'prov-key' | 'mmu-notify' | 'rma-event'
   | 'endpoint' | 'hmem' | 'collective';
 export type Progress = 'auto' | 'manual' | 'unspec';
+/** Message orderings (fi_tx_attr/fi_rx_attr msg_order): 'raw' = read after write, etc. */
+export type MsgOrder =
+  | 'rar' | 'raw' | 'ras' | 'war' | 'waw' | 'was' | 'sar' | 'saw' | 'sas' | 'rma-rar' | 'rma-raw' | 'rma-war'
+  | 'rma-waw' | 'atomic-rar' | 'atomic-raw' | 'atomic-war' | 'atomic-waw' | 'data';
+/** A traffic class label, or a DSCP value (0..63). */
+export type TrafficClass =
+  | 'unspec' | 'best-effort' | 'low-latency' | 'dedicated-access' | 'bulk-data' | 'scavenger' | 'network-ctrl'
+  | { dscp: number };
 export type Threading = 'domain' | 'safe' | 'completion' | 'endpoint' | 'fid' | 'unspec';
 
 const CAPS: Array<[Capability, string]> = [
@@ -33,6 +41,35 @@ const MR_MODES: Array<[MrModeBit, string]> = [
   ['rma-event', 'FI_MR_RMA_EVENT'], ['endpoint', 'FI_MR_ENDPOINT'], ['hmem', 'FI_MR_HMEM'],
   ['collective', 'FI_MR_COLLECTIVE'],
 ];
+const ORDERS: Array<[MsgOrder, string]> = [
+  ['rar', 'FI_ORDER_RAR'], ['raw', 'FI_ORDER_RAW'], ['ras', 'FI_ORDER_RAS'], ['war', 'FI_ORDER_WAR'],
+  ['waw', 'FI_ORDER_WAW'], ['was', 'FI_ORDER_WAS'], ['sar', 'FI_ORDER_SAR'], ['saw', 'FI_ORDER_SAW'],
+  ['sas', 'FI_ORDER_SAS'], ['rma-rar', 'FI_ORDER_RMA_RAR'], ['rma-raw', 'FI_ORDER_RMA_RAW'],
+  ['rma-war', 'FI_ORDER_RMA_WAR'], ['rma-waw', 'FI_ORDER_RMA_WAW'], ['atomic-rar', 'FI_ORDER_ATOMIC_RAR'],
+  ['atomic-raw', 'FI_ORDER_ATOMIC_RAW'], ['atomic-war', 'FI_ORDER_ATOMIC_WAR'],
+  ['atomic-waw', 'FI_ORDER_ATOMIC_WAW'], ['data', 'FI_ORDER_DATA'],
+];
+const TCLASSES: Array<[Exclude<TrafficClass, { dscp: number }>, string]> = [
+  ['unspec', 'FI_TC_UNSPEC'], ['best-effort', 'FI_TC_BEST_EFFORT'], ['low-latency', 'FI_TC_LOW_LATENCY'],
+  ['dedicated-access', 'FI_TC_DEDICATED_ACCESS'], ['bulk-data', 'FI_TC_BULK_DATA'],
+  ['scavenger', 'FI_TC_SCAVENGER'], ['network-ctrl', 'FI_TC_NETWORK_CTRL'],
+];
+
+function tclassToNative(t: TrafficClass): number {
+  if (typeof t === 'object' && t !== null) {
+    if (!Number.isInteger(t.dscp) || t.dscp < 0 || t.dscp > 63) throw new RangeError('trafficClass.dscp must be 0..63');
+    return constant('FI_TC_DSCP') | t.dscp;
+  }
+  return byName(t, TCLASSES, 'trafficClass');
+}
+
+function tclassFromNative(v: number | undefined): TrafficClass {
+  if (!v) return 'unspec';
+  const dscp = constant('FI_TC_DSCP');
+  if ((v & ~0xff) === dscp) return { dscp: v & 0xff };
+  return TCLASSES.find(([, c]) => constant(c) === v)?.[0] ?? 'unspec';
+}
+
 const EP_TYPES: Array<[EndpointType, string]> = [['rdm', 'FI_EP_RDM'], ['msg', 'FI_EP_MSG'], ['dgram', 'FI_EP_DGRAM']];
 const PROGRESS: Array<[Progress, string]> = [['auto', 'FI_PROGRESS_AUTO'], ['manual', 'FI_PROGRESS_MANUAL'], ['unspec', 'FI_PROGRESS_UNSPEC']];
 const THREADING: Array<[Threading, string]> = [
@@ -88,6 +125,9 @@ export class Info {
   readonly progress: Progress;
   readonly threading: Threading;
   readonly limits: Limits;
+  /** Orderings the provider keeps between operations of one endpoint (tx_attr msg_order). */
+  readonly msgOrder: MsgOrder[];
+  readonly trafficClass: TrafficClass;
   /** Local address the provider will bind (FI_SOURCE), raw bytes. */
   readonly srcAddr?: Buffer;
   /** @internal */
@@ -109,6 +149,8 @@ export class Info {
       maxMsgSize: d.maxMsgSize ?? 0, injectSize: d.injectSize ?? 0, txSize: d.txSize ?? 0,
       rxSize: d.rxSize ?? 0, mrKeySize: d.mrKeySize ?? 0, cqDataSize: d.cqDataSize ?? 0,
     };
+    this.msgOrder = bitsToNames(BigInt(d.msgOrder ?? 0n), ORDERS);
+    this.trafficClass = tclassFromNative(d.tclass);
     if (d.srcAddr) this.srcAddr = d.srcAddr;
     Object.defineProperty(this, 'handle', { value: handle, enumerable: false });
   }
@@ -133,6 +175,10 @@ export interface Hints {
   progress?: Progress;
   txSize?: number;
   rxSize?: number;
+  /** Orderings the application needs; on softuet anything beyond 'sas' selects ordered (ROD) PDCs. */
+  msgOrder?: MsgOrder[];
+  /** Traffic class of the endpoint's transmissions (softuet: the DSCP of its packets). */
+  trafficClass?: TrafficClass;
   fabricName?: string;
   domainName?: string;
 }
@@ -161,6 +207,8 @@ function toNativeHints(h: Hints): Record<string, unknown> {
       out[k] = v;
     }
   }
+  if (h.msgOrder !== undefined) out.msgOrder = namesToBits(h.msgOrder, ORDERS, 'msgOrder');
+  if (h.trafficClass !== undefined) out.tclass = tclassToNative(h.trafficClass);
   if (h.src ?? h.source) out.source = true;
   return out;
 }

@@ -12,7 +12,7 @@ export interface NativeInfoDescription {
   provider: string; fabric: string; domain: string; epType: number; caps: bigint; mode: bigint;
   addrFormat: number; mrMode?: number; progress?: number; threading?: number; mrKeySize?: number;
   cqDataSize?: number; maxMsgSize?: number; injectSize?: number; txSize?: number; rxSize?: number;
-  srcAddr?: Buffer; handle: NativeInfo;
+  srcAddr?: Buffer; msgOrder?: bigint; tclass?: number; handle: NativeInfo;
 }
 export interface NativeFabric { close(): void }
 export interface NativeDomain {

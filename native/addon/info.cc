@@ -67,6 +67,8 @@ Napi::Object DescribeInfo(Napi::Env env, const fi_info* fi) {
   if (fi->tx_attr) {
     o.Set("injectSize", Napi::Number::New(env, static_cast<double>(fi->tx_attr->inject_size)));
     o.Set("txSize", Napi::Number::New(env, static_cast<double>(fi->tx_attr->size)));
+    o.Set("msgOrder", U64(env, fi->tx_attr->msg_order));
+    o.Set("tclass", Napi::Number::New(env, fi->tx_attr->tclass));
   }
   if (fi->rx_attr) o.Set("rxSize", Napi::Number::New(env, static_cast<double>(fi->rx_attr->size)));
   if (fi->src_addr && fi->src_addrlen)
@@ -105,6 +107,12 @@ Napi::Value GetInfo(const Napi::CallbackInfo& cb) {
   }
   if (h.Has("txSize")) hints->tx_attr->size = ToSize(h.Get("txSize"), "txSize");
   if (h.Has("rxSize")) hints->rx_attr->size = ToSize(h.Get("rxSize"), "rxSize");
+  if (h.Has("msgOrder")) {
+    // Asked of both directions: an ordering is a property of the pair of queues.
+    hints->tx_attr->msg_order = ToU64(h.Get("msgOrder"), "msgOrder");
+    hints->rx_attr->msg_order = hints->tx_attr->msg_order;
+  }
+  if (h.Has("tclass")) hints->tx_attr->tclass = static_cast<uint32_t>(ToSize(h.Get("tclass"), "tclass"));
   uint64_t flags = h.Has("source") && h.Get("source").ToBoolean() ? FI_SOURCE : 0;
 
   fi_info* list = nullptr;
@@ -153,6 +161,12 @@ Napi::Object Constants(Napi::Env env) {
   CN(FI_INT8) CN(FI_UINT8) CN(FI_INT16) CN(FI_UINT16) CN(FI_INT32) CN(FI_UINT32) CN(FI_INT64)
   CN(FI_UINT64) CN(FI_FLOAT) CN(FI_DOUBLE)
   C64(FI_ADDR_UNSPEC) C64(FI_ADDR_NOTAVAIL)
+  C64(FI_ORDER_RAR) C64(FI_ORDER_RAW) C64(FI_ORDER_RAS) C64(FI_ORDER_WAR) C64(FI_ORDER_WAW) C64(FI_ORDER_WAS)
+  C64(FI_ORDER_SAR) C64(FI_ORDER_SAW) C64(FI_ORDER_SAS) C64(FI_ORDER_RMA_RAR) C64(FI_ORDER_RMA_RAW)
+  C64(FI_ORDER_RMA_WAR) C64(FI_ORDER_RMA_WAW) C64(FI_ORDER_ATOMIC_RAR) C64(FI_ORDER_ATOMIC_RAW)
+  C64(FI_ORDER_ATOMIC_WAR) C64(FI_ORDER_ATOMIC_WAW) C64(FI_ORDER_DATA)
+  CN(FI_TC_UNSPEC) CN(FI_TC_DSCP) CN(FI_TC_BEST_EFFORT) CN(FI_TC_LOW_LATENCY) CN(FI_TC_DEDICATED_ACCESS)
+  CN(FI_TC_BULK_DATA) CN(FI_TC_SCAVENGER) CN(FI_TC_NETWORK_CTRL)
 #undef C64
 #undef CN
   return o;

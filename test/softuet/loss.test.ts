@@ -1,6 +1,7 @@
 // Reliability under the provider's own seeded fault injection: the C API test program
 // (1 MiB send/recv, tagged, write/read, writedata, atomics, protection, 2000 small
-// messages) must pass byte-exact with every completion exactly once, in bounded time.
+// messages) must pass byte-exact with every completion exactly once, in bounded time,
+// also on ordered (ROD) PDCs and with PDCs closing and reopening between operations.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { baseEnv, run, testsDir } from './helpers.js';
@@ -16,6 +17,8 @@ const cases: Array<[string, Record<string, string>]> = [
   ['drop 5% with the NSCC window alone (no RCCC credit)', { FI_SOFTUET_FAULT_DROP: '5', FI_SOFTUET_CC: 'nscc' }],
   ['drop 20% with congestion management off', { FI_SOFTUET_FAULT_DROP: '20', FI_SOFTUET_CC: 'off' }],
   ['all at once', { FI_SOFTUET_FAULT_DROP: '5', FI_SOFTUET_FAULT_DUP: '5', FI_SOFTUET_FAULT_REORDER: '5', FI_SOFTUET_FAULT_CORRUPT: '2' }],
+  ['ROD PDCs, drop 5% + reorder 10% + duplicate 5%', { FI_SOFTUET_PDC_MODE: 'rod', FI_SOFTUET_FAULT_DROP: '5', FI_SOFTUET_FAULT_REORDER: '10', FI_SOFTUET_FAULT_DUP: '5' }],
+  ['PDCs closed after 15 ms idle and reopened, drop 5%', { FI_SOFTUET_PDC_IDLE_MS: '15', FI_SOFTUET_FAULT_DROP: '5' }],
 ];
 
 describe('softuet under injected faults', () => {

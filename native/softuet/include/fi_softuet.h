@@ -25,6 +25,16 @@
  *   FI_SOFTUET_CC_MIN_PKTS   NSCC window floor in packets (8)
  *   FI_SOFTUET_JOB_ID        SES job_id put in requests (1)
  *   FI_SOFTUET_LINGER_MS     quiet time an endpoint keeps answering peers on close (60)
+ *   FI_SOFTUET_PDC_IDLE_MS   a PDC idle this long is closed (CLOSE handshake) and the
+ *                            next operation opens a new one; 0 keeps PDCs open (1000)
+ *   FI_SOFTUET_PDC_MODE      "rod": every RDM endpoint uses ordered PDCs (by msg_order)
+ *
+ * Endpoint attributes: msg_order beyond FI_ORDER_SAS selects ordered (ROD) PDCs;
+ * tx_attr->tclass (FI_TC_DSCP or a FI_TC_* label) sets the DSCP of its packets.
+ * Statistics include pdc_opened, pdc_closed, pdc_closed_err (target side freed after
+ * its CLOSE_REQs went unanswered), pdc_reopened (operations moved to a new PDC after
+ * INV_DPDCID), close_tx, close_req_tx, clear_tx, clear_rx,
+ * rod_ooo_drops, rod_goback, bad_job_rx, rod (1 on a ROD endpoint) and dscp.
  *   FI_SOFTUET_FAULT_DROP / _DUP / _REORDER / _CORRUPT   percent, transmit side (0)
  *   FI_SOFTUET_FAULT_SEED    seed of the fault injection (1)
  */

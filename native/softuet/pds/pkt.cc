@@ -21,6 +21,8 @@ const char *rc_name(unsigned rc) {
     case RC_PERM_VIOLATION: return "UET_RC_PERM_VIOLATION";
     case RC_OP_VIOLATION: return "UET_RC_OP_VIOLATION";
     case RC_BAD_MKEY: return "UET_RC_BAD_MKEY";
+    case RC_BAD_JOBID: return "UET_RC_BAD_JOBID";
+    case RC_BAD_PID: return "UET_RC_BAD_PID";
     case RC_BAD_ADDR: return "UET_RC_BAD_ADDR";
     case RC_CANCELLED: return "UET_RC_CANCELLED";
     case RC_UNDELIVERABLE: return "UET_RC_UNDELIVERABLE";

@@ -43,6 +43,7 @@ enum CpType : uint8_t {
   CP_CLOSE = (uint8_t)wire::CtlType::kClose,
   CP_CREDIT = (uint8_t)wire::CtlType::kCredit,
   CP_CREDIT_REQ = (uint8_t)wire::CtlType::kCreditReq,
+  CP_CLOSE_REQ = (uint8_t)wire::CtlType::kCloseReq,
 };
 
 enum SesOpcode : uint8_t {
@@ -90,6 +91,8 @@ enum ReturnCode : uint8_t {
   RC_UNDELIVERABLE = (uint8_t)wire::ReturnCode::kUndeliverable,
   RC_TOO_LONG = (uint8_t)wire::ReturnCode::kTooLong,
   RC_DROPPED = (uint8_t)wire::ReturnCode::kDropped,
+  RC_BAD_PID = (uint8_t)wire::ReturnCode::kBadPid,
+  RC_BAD_JOBID = (uint8_t)wire::ReturnCode::kBadJobId,
 };
 const char *rc_name(unsigned rc);
 
@@ -98,6 +101,8 @@ enum NackCode : uint8_t {
   NACK_PSN_OOR_WINDOW = (uint8_t)wire::NackCode::kPsnOorWindow,
   NACK_INV_DPDCID = (uint8_t)wire::NackCode::kInvDpdcid,
   NACK_INVALID_SYN = (uint8_t)wire::NackCode::kInvalidSyn,
+  NACK_ROD_OOO = (uint8_t)wire::NackCode::kRodOoo,
+  NACK_PDC_MODE_MISMATCH = (uint8_t)wire::NackCode::kPdcModeMismatch,
 };
 const char *nack_name(unsigned code);
 

@@ -81,7 +81,11 @@ class TxWindow {
   uint32_t next_psn() const { return next_; }
   uint32_t base() const { return base_; }
   size_t in_flight() const { return pkts_.size(); }
-  bool can_send(uint32_t limit) const { return next_ - base_ < limit; }
+  // limit is this side's MPR; the peer's advertised range (ACK_CC mpr x 128) caps it
+  // too, 128 until the first ACK tells (digest §2.7 MPR).
+  bool can_send(uint32_t limit) const { return next_ - base_ < (limit < peer_range_ ? limit : peer_range_); }
+  void set_peer_mpr(uint8_t mpr) { peer_range_ = (mpr ? mpr : 1) * 128u; }
+  uint32_t peer_range() const { return peer_range_; }
   TxPkt &push() {
     pkts_.emplace_back();
     TxPkt &p = pkts_.back();
@@ -178,6 +182,7 @@ class TxWindow {
     if (pkts_.empty()) base_ = next_;
   }
   uint32_t base_ = 0, next_ = 0;
+  uint32_t peer_range_ = 128;
   uint32_t highest_sacked_ = 0;
   bool have_sacked_ = false;
   std::deque<TxPkt> pkts_;

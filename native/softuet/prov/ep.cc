@@ -1,5 +1,6 @@
 // Endpoints (RDM over PDS/SES, DGRAM over UUD) and their data-transfer calls.
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -39,6 +40,24 @@ fi_addr_t SuEp::src_of(const Completion &c) const {
 }
 
 void SuEp::tx_done(const Completion &c) {
+  if (!multi_ops.empty()) {
+    auto mi = multi_ops.find((MultiOp *)c.context);
+    if (mi != multi_ops.end()) {
+      MultiOp *m = *mi;
+      if (c.err && !m->err) m->err = c.err, m->uet_rc = c.uet_rc;
+      if (--m->remaining) return;
+      multi_ops.erase(mi);
+      Completion whole;
+      whole.context = m->context;
+      whole.flags = m->flags;
+      whole.err = m->err;
+      whole.uet_rc = m->uet_rc;
+      whole.report = m->report || m->err;
+      delete m;
+      tx_done(whole);
+      return;
+    }
+  }
   uint64_t f = c.flags;
   SuCntr *cn = (f & FI_READ) ? c_read : (f & (FI_WRITE)) ? c_write : c_send;
   if ((f & FI_ATOMIC) && !(f & FI_READ)) cn = c_write;
@@ -205,6 +224,11 @@ int ep_enable(SuEp *ep) {
     if (r) return -FI_EADDRINUSE;
   }
   ep->sock.set_faults(d->faults);
+  if (ep->tclass) {
+    // The traffic class travels as DSCP in the IP header of every packet.
+    int tos = ep->dscp << 2;
+    if (setsockopt(ep->sock.fd(), IPPROTO_IP, IP_TOS, &tos, sizeof tos)) return -FI_EINVAL;
+  }
   EngineConfig cfg = EngineConfig::from_env();
   cfg.dgram = ep->type == FI_EP_DGRAM;
   ep->eng = new Engine(ep, &ep->sock, cfg);
@@ -245,7 +269,12 @@ ssize_t ep_cancel(fid_t f, void *ctx) {
 
 int ep_getopt(fid_t f, int level, int name, void *val, size_t *len) {
   if (level != FI_OPT_ENDPOINT) return -FI_ENOPROTOOPT;
-  if (name == FI_OPT_MIN_MULTI_RECV) return -FI_ENOPROTOOPT;
+  if (name == FI_OPT_MIN_MULTI_RECV) {
+    if (*len < sizeof(size_t)) return -FI_ETOOSMALL;
+    *(size_t *)val = EPF(f)->min_multi_recv;
+    *len = sizeof(size_t);
+    return 0;
+  }
   if (name == FI_OPT_CM_DATA_SIZE) {
     if (*len < sizeof(size_t)) return -FI_ETOOSMALL;
     *(size_t *)val = 0;
@@ -255,7 +284,16 @@ int ep_getopt(fid_t f, int level, int name, void *val, size_t *len) {
   return -FI_ENOPROTOOPT;
 }
 
-int ep_setopt(fid_t f, int level, int name, const void *val, size_t len) { return -FI_ENOPROTOOPT; }
+int ep_setopt(fid_t f, int level, int name, const void *val, size_t len) {
+  if (level != FI_OPT_ENDPOINT) return -FI_ENOPROTOOPT;
+  if (name == FI_OPT_MIN_MULTI_RECV) {
+    if (len != sizeof(size_t) || !val) return -FI_EINVAL;
+    std::lock_guard<std::mutex> g(EPF(f)->dom->mu);
+    EPF(f)->min_multi_recv = *(const size_t *)val;
+    return 0;
+  }
+  return -FI_ENOPROTOOPT;
+}
 
 ssize_t ep_size_left(fid_ep *) { return 4096; }
 
@@ -308,6 +346,8 @@ ssize_t do_send(SuEp *ep, const iovec *iov, size_t count, fi_addr_t dest, void *
     return -FI_EMSGSIZE;
   }
   op->kind = ep->type == FI_EP_DGRAM ? OpKind::DGRAM : tagged ? OpKind::TSEND : OpKind::SEND;
+  op->rod = ep->rod;
+  op->tc = ep->dscp;
   op->context = ctx;
   op->cq_flags = FI_SEND | (tagged ? FI_TAGGED : FI_MSG);
   op->completion = !inject && (!ep->tx_selective || (flags & FI_COMPLETION));
@@ -340,10 +380,15 @@ ssize_t do_send(SuEp *ep, const iovec *iov, size_t count, fi_addr_t dest, void *
 ssize_t do_recv(SuEp *ep, const iovec *iov, size_t count, fi_addr_t src, void *ctx, uint64_t flags, bool tagged,
                 uint64_t tag, uint64_t ignore) {
   if (count > 4) return -FI_EINVAL;
-  if (flags & FI_MULTI_RECV) return -FI_EOPNOTSUPP;
+  bool multi = flags & FI_MULTI_RECV;
+  if (multi && (tagged || ep->type != FI_EP_RDM)) return -FI_EOPNOTSUPP;
   std::lock_guard<std::mutex> g(ep->dom->mu);
   if (!ep->eng) return -FI_EOPBADSTATE;
   auto *r = new RecvEntry;
+  if (multi) {
+    r->multi = std::make_shared<MultiRecv>();
+    r->multi->min_free = ep->min_multi_recv;
+  }
   r->context = ctx;
   r->tagged = tagged;
   r->tag = tag;
@@ -380,6 +425,8 @@ ssize_t do_rma(SuEp *ep, OpKind kind, const iovec *iov, size_t count, fi_addr_t 
     return -FI_EMSGSIZE;
   }
   op->kind = kind;
+  op->rod = ep->rod;
+  op->tc = ep->dscp;
   op->context = ctx;
   op->cq_flags = FI_RMA | (kind == OpKind::READ ? FI_READ : FI_WRITE);
   op->completion = !inject && (!ep->tx_selective || (flags & FI_COMPLETION));
@@ -406,9 +453,81 @@ ssize_t do_rma(SuEp *ep, OpKind kind, const iovec *iov, size_t count, fi_addr_t 
   return r;
 }
 
+// fi_writemsg / fi_readmsg: several remote segments map to one engine operation each
+// over the matching slice of the local iov, joined into one completion (the parts
+// complete in any order). CQ data goes with the last segment, so the target reports
+// the message once its last part landed.
+ssize_t do_rma_msg(SuEp *ep, OpKind kind, const fi_msg_rma *m, uint64_t flags, bool has_data) {
+  if (!m || m->iov_count > 4 || m->rma_iov_count > 4 || m->rma_iov_count == 0) return -FI_EINVAL;
+  if (m->rma_iov_count == 1)
+    return do_rma(ep, kind, m->msg_iov, m->iov_count, m->addr, m->rma_iov[0].addr, m->rma_iov[0].key, m->context,
+                  flags, has_data, m->data, false);
+  if (ep->type != FI_EP_RDM) return -FI_EOPNOTSUPP;
+  IoList local;
+  for (size_t i = 0; i < m->iov_count; i++) local.add(m->msg_iov[i].iov_base, m->msg_iov[i].iov_len);
+  size_t remote = 0;
+  for (size_t i = 0; i < m->rma_iov_count; i++) remote += m->rma_iov[i].len;
+  if (remote != local.total) return -FI_EINVAL;
+  if (remote > (1u << 30)) return -FI_EMSGSIZE;
+  std::lock_guard<std::mutex> g(ep->dom->mu);
+  if (!ep->eng) return -FI_EOPBADSTATE;
+  sockaddr_in peer;
+  if (!peer_of(ep, m->addr, peer)) return -FI_EINVAL;
+  bool inject = kind == OpKind::WRITE && (flags & FI_INJECT);
+  auto *mo = new SuEp::MultiOp;
+  mo->context = m->context;
+  mo->flags = FI_RMA | (kind == OpKind::READ ? FI_READ : FI_WRITE);
+  mo->report = !inject && (!ep->tx_selective || (flags & FI_COMPLETION));
+  mo->remaining = (uint32_t)m->rma_iov_count;
+  ep->multi_ops.insert(mo);
+  size_t off = 0;
+  for (size_t i = 0; i < m->rma_iov_count; i++) {
+    auto *op = new TxOp;
+    op->peer = peer;
+    op->kind = kind;
+    op->rod = ep->rod;
+    op->tc = ep->dscp;
+    op->context = mo;
+    op->cq_flags = mo->flags;
+    op->remote_addr = m->rma_iov[i].addr;
+    op->key = m->rma_iov[i].key;
+    size_t len = m->rma_iov[i].len;
+    op->length = (uint32_t)len;
+    if (has_data && i + 1 == m->rma_iov_count) {
+      op->has_data = true;
+      op->data = m->data;
+    }
+    if (inject) {
+      op->owned.resize(len);
+      local.copy_out(off, op->owned.data(), len);
+      op->local.add(op->owned.data(), len);
+    } else {
+      iovec v[IoList::kMax];
+      int k = local.slice(off, len, v, IoList::kMax);
+      for (int j = 0; j < k; j++) op->local.add(v[j].iov_base, v[j].iov_len);
+    }
+    off += len;
+    int r = ep->eng->post(op);
+    if (r) {
+      delete op;
+      // Parts already posted finish on their own; the whole reports this failure.
+      mo->remaining -= (uint32_t)(m->rma_iov_count - i);
+      if (!mo->remaining) {
+        ep->multi_ops.erase(mo);
+        delete mo;
+        return r;
+      }
+      mo->err = -r;
+      break;
+    }
+  }
+  ep->dom->kick();
+  return 0;
+}
+
 ssize_t do_atomic(SuEp *ep, const void *buf, size_t count, const void *compare, void *result, fi_addr_t dest,
                   uint64_t addr, uint64_t key, fi_datatype dt, fi_op fop, void *ctx, uint64_t flags, bool fetch,
-                  bool inject) {
+                  bool inject, const fi_ioc *resultv = nullptr, size_t rcount = 0) {
   if (ep->type != FI_EP_RDM) return -FI_EOPNOTSUPP;
   uint8_t op8, dt8;
   if (!amo_from_fi(fop, dt, op8, dt8)) return -FI_EOPNOTSUPP;
@@ -429,6 +548,8 @@ ssize_t do_atomic(SuEp *ep, const void *buf, size_t count, const void *compare, 
     return -FI_EINVAL;
   }
   op->kind = fetch ? OpKind::FETCH_ATOMIC : OpKind::ATOMIC;
+  op->rod = ep->rod;
+  op->tc = ep->dscp;
   op->context = ctx;
   op->cq_flags = FI_ATOMIC | (fetch ? FI_READ : FI_WRITE);
   op->completion = !inject && (!ep->tx_selective || (flags & FI_COMPLETION));
@@ -444,6 +565,14 @@ ssize_t do_atomic(SuEp *ep, const void *buf, size_t count, const void *compare, 
     if (cmp) memcpy(op->owned.data() + bytes, compare, bytes);
   }
   if (fetch) op->result.add(result, bytes);
+  if (fetch && resultv) {
+    op->result = IoList();
+    for (size_t i = 0; i < rcount; i++) op->result.add(resultv[i].addr, resultv[i].count * es);
+    if (op->result.total != bytes) {
+      delete op;
+      return -FI_EINVAL;
+    }
+  }
   int r = ep->eng->post(op);
   if (r) delete op;
   else ep->dom->kick();
@@ -534,9 +663,7 @@ ssize_t r_readv(fid_ep *e, const iovec *iov, void **desc, size_t count, fi_addr_
   return do_rma(EP(e), OpKind::READ, iov, count, src, addr, key, ctx, EP(e)->tx_flags, false, 0, false);
 }
 ssize_t r_readmsg(fid_ep *e, const fi_msg_rma *m, uint64_t flags) {
-  if (m->rma_iov_count != 1) return -FI_EINVAL;
-  return do_rma(EP(e), OpKind::READ, m->msg_iov, m->iov_count, m->addr, m->rma_iov[0].addr, m->rma_iov[0].key,
-                m->context, flags, false, 0, false);
+  return do_rma_msg(EP(e), OpKind::READ, m, flags, false);
 }
 ssize_t r_write(fid_ep *e, const void *buf, size_t len, void *desc, fi_addr_t dest, uint64_t addr, uint64_t key,
                 void *ctx) {
@@ -548,9 +675,7 @@ ssize_t r_writev(fid_ep *e, const iovec *iov, void **desc, size_t count, fi_addr
   return do_rma(EP(e), OpKind::WRITE, iov, count, dest, addr, key, ctx, EP(e)->tx_flags, false, 0, false);
 }
 ssize_t r_writemsg(fid_ep *e, const fi_msg_rma *m, uint64_t flags) {
-  if (m->rma_iov_count != 1) return -FI_EINVAL;
-  return do_rma(EP(e), OpKind::WRITE, m->msg_iov, m->iov_count, m->addr, m->rma_iov[0].addr, m->rma_iov[0].key,
-                m->context, flags, flags & FI_REMOTE_CQ_DATA, m->data, false);
+  return do_rma_msg(EP(e), OpKind::WRITE, m, flags, flags & FI_REMOTE_CQ_DATA);
 }
 ssize_t r_inject(fid_ep *e, const void *buf, size_t len, fi_addr_t dest, uint64_t addr, uint64_t key) {
   iovec v{(void *)buf, len};
@@ -572,16 +697,42 @@ ssize_t a_write(fid_ep *e, const void *buf, size_t count, void *desc, fi_addr_t 
                 fi_datatype dt, fi_op op, void *ctx) {
   return do_atomic(EP(e), buf, count, nullptr, nullptr, dest, addr, key, dt, op, ctx, EP(e)->tx_flags, false, false);
 }
+// Vector forms: the ioc lists are joined into one operand array (and one result list),
+// so they become one atomic of the summed count on the contiguous remote range.
+ssize_t do_atomicv(SuEp *ep, const fi_ioc *iov, size_t count, const fi_ioc *cmpv, size_t ccount, fi_ioc *resv,
+                   size_t rcount, fi_addr_t dest, uint64_t addr, uint64_t key, fi_datatype dt, fi_op fop, void *ctx,
+                   uint64_t flags, bool fetch) {
+  uint8_t o8, d8;
+  if (!amo_from_fi(fop, dt, o8, d8)) return -FI_EOPNOTSUPP;
+  if (!iov || count == 0 || count > 4 || ccount > 4 || rcount > 4) return -FI_EINVAL;
+  if ((fetch && (!resv || rcount == 0)) || (cmpv == nullptr) != (ccount == 0)) return -FI_EINVAL;
+  size_t es = amo_size(d8);
+  std::vector<uint8_t> buf, cmp;
+  size_t n = 0;
+  for (size_t i = 0; i < count; i++) {
+    if (iov[i].addr) buf.insert(buf.end(), (const uint8_t *)iov[i].addr, (const uint8_t *)iov[i].addr + iov[i].count * es);
+    else if (o8 != AMO_READ && iov[i].count) return -FI_EINVAL;
+    n += iov[i].count;
+  }
+  if (buf.size() < n * es) buf.resize(n * es);
+  size_t cn = 0;
+  for (size_t i = 0; i < ccount; i++) {
+    if (!cmpv[i].addr) return -FI_EINVAL;
+    cmp.insert(cmp.end(), (const uint8_t *)cmpv[i].addr, (const uint8_t *)cmpv[i].addr + cmpv[i].count * es);
+    cn += cmpv[i].count;
+  }
+  if (ccount && cn != n) return -FI_EINVAL;
+  return do_atomic(ep, buf.data(), n, ccount ? cmp.data() : nullptr, fetch ? resv[0].addr : nullptr, dest, addr, key,
+                   dt, fop, ctx, flags, fetch, false, fetch ? resv : nullptr, rcount);
+}
 ssize_t a_writev(fid_ep *e, const fi_ioc *iov, void **desc, size_t count, fi_addr_t dest, uint64_t addr,
                  uint64_t key, fi_datatype dt, fi_op op, void *ctx) {
-  if (count != 1) return -FI_EINVAL;
-  return do_atomic(EP(e), iov[0].addr, iov[0].count, nullptr, nullptr, dest, addr, key, dt, op, ctx,
-                   EP(e)->tx_flags, false, false);
+  return do_atomicv(EP(e), iov, count, nullptr, 0, nullptr, 0, dest, addr, key, dt, op, ctx, EP(e)->tx_flags, false);
 }
 ssize_t a_writemsg(fid_ep *e, const fi_msg_atomic *m, uint64_t flags) {
-  if (m->iov_count != 1 || m->rma_iov_count != 1) return -FI_EINVAL;
-  return do_atomic(EP(e), m->msg_iov[0].addr, m->msg_iov[0].count, nullptr, nullptr, m->addr, m->rma_iov[0].addr,
-                   m->rma_iov[0].key, m->datatype, m->op, m->context, flags, false, false);
+  if (m->rma_iov_count != 1) return -FI_EINVAL;
+  return do_atomicv(EP(e), m->msg_iov, m->iov_count, nullptr, 0, nullptr, 0, m->addr, m->rma_iov[0].addr,
+                    m->rma_iov[0].key, m->datatype, m->op, m->context, flags, false);
 }
 ssize_t a_inject(fid_ep *e, const void *buf, size_t count, fi_addr_t dest, uint64_t addr, uint64_t key,
                  fi_datatype dt, fi_op op) {
@@ -594,15 +745,14 @@ ssize_t a_readwrite(fid_ep *e, const void *buf, size_t count, void *desc, void *
 ssize_t a_readwritev(fid_ep *e, const fi_ioc *iov, void **desc, size_t count, fi_ioc *resultv, void **rdesc,
                      size_t rcount, fi_addr_t dest, uint64_t addr, uint64_t key, fi_datatype dt, fi_op op,
                      void *ctx) {
-  if (count != 1 || rcount != 1) return -FI_EINVAL;
-  return do_atomic(EP(e), iov[0].addr, iov[0].count, nullptr, resultv[0].addr, dest, addr, key, dt, op, ctx,
-                   EP(e)->tx_flags, true, false);
+  return do_atomicv(EP(e), iov, count, nullptr, 0, resultv, rcount, dest, addr, key, dt, op, ctx, EP(e)->tx_flags,
+                    true);
 }
 ssize_t a_readwritemsg(fid_ep *e, const fi_msg_atomic *m, fi_ioc *resultv, void **rdesc, size_t rcount,
                        uint64_t flags) {
-  if (m->iov_count != 1 || m->rma_iov_count != 1 || rcount != 1) return -FI_EINVAL;
-  return do_atomic(EP(e), m->msg_iov[0].addr, m->msg_iov[0].count, nullptr, resultv[0].addr, m->addr,
-                   m->rma_iov[0].addr, m->rma_iov[0].key, m->datatype, m->op, m->context, flags, true, false);
+  if (m->rma_iov_count != 1) return -FI_EINVAL;
+  return do_atomicv(EP(e), m->msg_iov, m->iov_count, nullptr, 0, resultv, rcount, m->addr, m->rma_iov[0].addr,
+                    m->rma_iov[0].key, m->datatype, m->op, m->context, flags, true);
 }
 ssize_t a_compwrite(fid_ep *e, const void *buf, size_t count, void *desc, const void *compare, void *cdesc,
                     void *result, void *rdesc, fi_addr_t dest, uint64_t addr, uint64_t key, fi_datatype dt, fi_op op,
@@ -612,15 +762,14 @@ ssize_t a_compwrite(fid_ep *e, const void *buf, size_t count, void *desc, const 
 ssize_t a_compwritev(fid_ep *e, const fi_ioc *iov, void **desc, size_t count, const fi_ioc *comparev, void **cdesc,
                      size_t ccount, fi_ioc *resultv, void **rdesc, size_t rcount, fi_addr_t dest, uint64_t addr,
                      uint64_t key, fi_datatype dt, fi_op op, void *ctx) {
-  if (count != 1 || ccount != 1 || rcount != 1) return -FI_EINVAL;
-  return do_atomic(EP(e), iov[0].addr, iov[0].count, comparev[0].addr, resultv[0].addr, dest, addr, key, dt, op, ctx,
-                   EP(e)->tx_flags, true, false);
+  return do_atomicv(EP(e), iov, count, comparev, ccount, resultv, rcount, dest, addr, key, dt, op, ctx,
+                    EP(e)->tx_flags, true);
 }
 ssize_t a_compwritemsg(fid_ep *e, const fi_msg_atomic *m, const fi_ioc *comparev, void **cdesc, size_t ccount,
                        fi_ioc *resultv, void **rdesc, size_t rcount, uint64_t flags) {
-  if (m->iov_count != 1 || m->rma_iov_count != 1 || ccount != 1 || rcount != 1) return -FI_EINVAL;
-  return do_atomic(EP(e), m->msg_iov[0].addr, m->msg_iov[0].count, comparev[0].addr, resultv[0].addr, m->addr,
-                   m->rma_iov[0].addr, m->rma_iov[0].key, m->datatype, m->op, m->context, flags, true, false);
+  if (m->rma_iov_count != 1) return -FI_EINVAL;
+  return do_atomicv(EP(e), m->msg_iov, m->iov_count, comparev, ccount, resultv, rcount, m->addr, m->rma_iov[0].addr,
+                    m->rma_iov[0].key, m->datatype, m->op, m->context, flags, true);
 }
 int valid_common(fid_ep *e, fi_datatype dt, fi_op op, size_t *count, bool cmp) {
   uint8_t o, d;
@@ -729,6 +878,22 @@ int ep_open(fid_domain *dom, fi_info *info, fid_ep **out, void *ctx) {
   ep->caps = info->caps ? info->caps : (FI_MSG | FI_TAGGED | FI_RMA | FI_ATOMIC | FI_DIRECTED_RECV);
   if (info->tx_attr) ep->tx_flags = info->tx_attr->op_flags;
   if (info->rx_attr) ep->rx_flags = info->rx_attr->op_flags;
+  uint64_t order = (info->tx_attr ? info->tx_attr->msg_order : 0) | (info->rx_attr ? info->rx_attr->msg_order : 0);
+  if (order & ~(uint64_t)(FI_ORDER_SAS | kRodMsgOrder)) {
+    delete ep;
+    return -FI_EINVAL;  // an ordering ROD does not give either
+  }
+  // RUD already matches sends in order; anything stricter needs ordered PDCs.
+  ep->rod = t == FI_EP_RDM && ((order & ~(uint64_t)FI_ORDER_SAS) || rod_forced());
+  if (info->tx_attr && info->tx_attr->tclass) {
+    int d = dscp_of_tclass(info->tx_attr->tclass);
+    if (d < 0) {
+      delete ep;
+      return -FI_EINVAL;
+    }
+    ep->tclass = info->tx_attr->tclass;
+    ep->dscp = (uint8_t)d;
+  }
   ep->want.sin_family = AF_INET;
   ep->want.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (info->src_addr && info->src_addrlen >= sizeof(sockaddr_in) &&
@@ -794,6 +959,18 @@ int ep_stats(fid_ep *e, fi_softuet_stat *out, size_t *count) {
       {"drops.send_error", s.drops_send_err},
       {"pdc_opened", s.pdc_opened},
       {"pdc_failed", s.pdc_failed},
+      {"pdc_closed", s.pdc_closed},
+      {"pdc_closed_err", s.pdc_closed_err},
+      {"pdc_reopened", s.pdc_reopened},
+      {"close_tx", s.close_tx},
+      {"close_req_tx", s.close_req_tx},
+      {"clear_tx", s.clear_tx},
+      {"clear_rx", s.clear_rx},
+      {"rod_ooo_drops", s.rod_ooo_drops},
+      {"rod_goback", s.rod_goback},
+      {"bad_job_rx", s.bad_job_rx},
+      {"rod", ep->rod ? 1u : 0u},
+      {"dscp", ep->tclass ? (uint64_t)ep->dscp : 0},
       {"unexpected_msgs", s.unexpected_msgs},
       {"rsp_errors_tx", s.rsp_errors_tx},
       {"fault.dropped", f.dropped},

@@ -13,7 +13,7 @@ namespace {
 constexpr uint64_t kMsgCaps = FI_MSG | FI_SEND | FI_RECV;
 constexpr uint64_t kRdmCaps = FI_MSG | FI_TAGGED | FI_RMA | FI_ATOMIC | FI_READ | FI_WRITE | FI_SEND | FI_RECV |
                               FI_REMOTE_READ | FI_REMOTE_WRITE | FI_DIRECTED_RECV | FI_SOURCE | FI_LOCAL_COMM |
-                              FI_REMOTE_COMM;
+                              FI_REMOTE_COMM | FI_MULTI_RECV;
 constexpr uint64_t kDgramCaps = FI_MSG | FI_SEND | FI_RECV | FI_DIRECTED_RECV | FI_SOURCE | FI_LOCAL_COMM |
                                 FI_REMOTE_COMM;
 constexpr uint64_t kMrSupported = FI_MR_VIRT_ADDR | FI_MR_PROV_KEY;
@@ -67,8 +67,12 @@ fi_info *make_info(fi_ep_type type, const fi_info *hints, const sockaddr_in *src
     fi->dest_addrlen = sizeof *dst;
   }
   size_t m = mtu();
-  uint64_t order = rdm ? (FI_ORDER_SAS) : 0;
-  fi->tx_attr->caps = caps & ~(FI_RECV | FI_REMOTE_READ | FI_REMOTE_WRITE | FI_DIRECTED_RECV | FI_SOURCE);
+  // RUD gives send-after-send through in-order matching; asking for more selects ROD.
+  uint64_t want = (hints && hints->tx_attr ? hints->tx_attr->msg_order : 0) |
+                  (hints && hints->rx_attr ? hints->rx_attr->msg_order : 0);
+  uint64_t order = rdm ? ((want & ~(uint64_t)FI_ORDER_SAS) || rod_forced() ? kRodMsgOrder : (uint64_t)FI_ORDER_SAS) : 0;
+  fi->tx_attr->caps =
+      caps & ~(FI_RECV | FI_REMOTE_READ | FI_REMOTE_WRITE | FI_DIRECTED_RECV | FI_SOURCE | FI_MULTI_RECV);
   fi->tx_attr->mode = 0;
   fi->tx_attr->op_flags = hints && hints->tx_attr ? hints->tx_attr->op_flags & (FI_COMPLETION | FI_TRANSMIT_COMPLETE | FI_DELIVERY_COMPLETE | FI_INJECT_COMPLETE) : 0;
   fi->tx_attr->msg_order = order;
@@ -76,7 +80,8 @@ fi_info *make_info(fi_ep_type type, const fi_info *hints, const sockaddr_in *src
   fi->tx_attr->inject_size = m;
   fi->tx_attr->size = 4096;
   fi->tx_attr->iov_limit = 4;
-  fi->tx_attr->rma_iov_limit = 1;
+  fi->tx_attr->rma_iov_limit = rdm ? 4 : 1;
+  fi->tx_attr->tclass = hints && hints->tx_attr ? hints->tx_attr->tclass : 0;
   fi->rx_attr->caps = caps & ~(FI_SEND | FI_READ | FI_WRITE);
   fi->rx_attr->mode = 0;
   fi->rx_attr->op_flags = hints && hints->rx_attr ? hints->rx_attr->op_flags & FI_COMPLETION : 0;
@@ -90,9 +95,11 @@ fi_info *make_info(fi_ep_type type, const fi_info *hints, const sockaddr_in *src
   fi->ep_attr->protocol_version = 1;
   fi->ep_attr->max_msg_size = rdm ? (1u << 30) : m;
   fi->ep_attr->msg_prefix_size = 0;
-  fi->ep_attr->max_order_raw_size = 0;
-  fi->ep_attr->max_order_war_size = 0;
-  fi->ep_attr->max_order_waw_size = 0;
+  // On ROD PDCs the orderings hold for whole operations, whatever their size.
+  size_t ordered = (order & FI_ORDER_RAW) ? fi->ep_attr->max_msg_size : 0;
+  fi->ep_attr->max_order_raw_size = ordered;
+  fi->ep_attr->max_order_war_size = ordered;
+  fi->ep_attr->max_order_waw_size = ordered;
   fi->ep_attr->mem_tag_format = rdm ? 0xAAAAAAAAAAAAAAAAULL : 0;
   fi->ep_attr->tx_ctx_cnt = 1;
   fi->ep_attr->rx_ctx_cnt = 1;
@@ -156,12 +163,13 @@ bool satisfies(fi_ep_type type, const fi_info *h) {
   }
   if (h->tx_attr) {
     if (h->tx_attr->inject_size > mtu()) return false;
-    if (h->tx_attr->msg_order & ~(rdm ? (uint64_t)FI_ORDER_SAS : 0)) return false;
+    if (h->tx_attr->msg_order & ~(rdm ? kRodMsgOrder : 0)) return false;
     if (h->tx_attr->comp_order & ~(uint64_t)FI_ORDER_NONE) return false;
-    if (h->tx_attr->iov_limit > 4 || h->tx_attr->rma_iov_limit > 1) return false;
+    if (h->tx_attr->iov_limit > 4 || h->tx_attr->rma_iov_limit > (rdm ? 4u : 1u)) return false;
+    if (h->tx_attr->tclass && dscp_of_tclass(h->tx_attr->tclass) < 0) return false;
   }
   if (h->rx_attr) {
-    if (h->rx_attr->msg_order & ~(rdm ? (uint64_t)FI_ORDER_SAS : 0)) return false;
+    if (h->rx_attr->msg_order & ~(rdm ? kRodMsgOrder : 0)) return false;
     if (h->rx_attr->comp_order & ~(uint64_t)FI_ORDER_NONE) return false;
     if (h->rx_attr->iov_limit > 4) return false;
   }

@@ -15,12 +15,15 @@
 #include <rdma/providers/fi_prov.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "io/udp.h"
@@ -29,6 +32,18 @@
 namespace softuet {
 
 extern fi_provider g_prov;
+
+// Orderings a ROD endpoint gives: the target executes requests in PSN order, and keeps
+// read responses and fetched atomic results until cleared, so a resent request never
+// executes again (it would see later writes).
+constexpr uint64_t kRodMsgOrder = FI_ORDER_STRICT | FI_ORDER_RMA_RAR | FI_ORDER_RMA_RAW | FI_ORDER_RMA_WAR |
+                                  FI_ORDER_RMA_WAW | FI_ORDER_ATOMIC_RAR | FI_ORDER_ATOMIC_RAW |
+                                  FI_ORDER_ATOMIC_WAR | FI_ORDER_ATOMIC_WAW;
+// FI_SOFTUET_PDC_MODE=rod makes every RDM endpoint ordered, whatever it asks.
+inline bool rod_forced() {
+  const char *v = getenv("FI_SOFTUET_PDC_MODE");
+  return v && !strcmp(v, "rod");
+}
 
 // Every ops table slot starts as one of these; the real entries are then overwritten.
 template <class R, class... A>
@@ -146,6 +161,24 @@ struct SuEp : public Host {
   SuAv *av = nullptr;
   bool enabled = false;
   sockaddr_in want{};
+  bool rod = false;       // msg_order beyond FI_ORDER_SAS: ROD PDCs
+  uint32_t tclass = 0;    // fi_tx_attr tclass
+  uint8_t dscp = 0;       // its DSCP, the traffic class of this endpoint's PDCs
+  size_t min_multi_recv = 64;
+  // fi_writemsg / fi_readmsg with several remote segments: one engine operation per
+  // segment, reported as one completion when the last of them is done.
+  struct MultiOp {
+    void *context = nullptr;
+    uint64_t flags = 0;
+    bool report = true;
+    uint32_t remaining = 0;
+    int err = 0;
+    uint8_t uet_rc = 0;
+  };
+  std::unordered_set<MultiOp *> multi_ops;
+  ~SuEp() override {
+    for (MultiOp *m : multi_ops) delete m;
+  }
   // Host
   void tx_done(const Completion &c) override;
   void rx_done(const Completion &c) override;

@@ -38,6 +38,7 @@ int rc_to_err(uint8_t rc) {
   switch (rc) {
     case RC_OK: return 0;
     case RC_BAD_MKEY: case RC_PERM_VIOLATION: case RC_AT_PERM: case RC_OP_VIOLATION: return FI_EACCES;
+    case RC_BAD_JOBID: case RC_BAD_PID: return FI_EACCES;
     case RC_AT_OUT_OF_RANGE: case RC_BAD_ADDR: return FI_EINVAL;
     case RC_AMO_UNSUPPORTED_OP: case RC_AMO_UNSUPPORTED_DT: case RC_UNSUPPORTED_OP: return FI_EOPNOTSUPP;
     case RC_TOO_LONG: return FI_ETRUNC;
@@ -108,6 +109,19 @@ struct Engine::InitPdc {
   uint32_t start_psn = 0;
   TxWindow tx;
   uint16_t next_msg = 0;
+  uint64_t key = 0;  // in init_by_peer_ under this key until it starts closing
+  bool rod = false;
+  uint8_t tc = 0;
+  bool closing = false;
+  uint32_t close_psn = 0, close_tries = 0;
+  uint64_t close_sent_ns = 0;
+  uint32_t clear_psn = 0, clear_sent = 0;  // cumulative clear point; last one sent in a CP
+  IdleClock idle;
+  // ROD: a go-back held off because part of its range had just been resent; done from
+  // the timer once that settles, since the NACKs that would trigger it may all be in.
+  bool gb_pending = false;
+  uint32_t gb_to = 0;
+  uint64_t gb_at = 0;
   std::deque<TxOp *> queue;                       // not fully packetized yet
   std::unordered_map<uint16_t, TxOp *> inflight;  // by message id, until complete
   double inflight_bytes = 0;                       // payload bytes sent, not yet ACKed
@@ -143,6 +157,8 @@ struct Engine::RxMsg {
   bool has_data = false;
   uint32_t chunks_seen = 0;  // reads: requests served so far
   TgtPdc *pdc = nullptr;
+  uint32_t psn = 0;      // PSN that completed it, when its answer may be asked again
+  bool has_psn = false;
 };
 
 struct Engine::TgtPdc {
@@ -163,6 +179,14 @@ struct Engine::TgtPdc {
   double cc_granted = 0;          // cumulative bytes granted by the pacer
   double cc_rcvd = 0;             // payload bytes received
   uint32_t cc_advertised = 0;     // credit field last sent (quanta, 24 bits)
+  std::unordered_map<uint32_t, std::pair<pkt::SesRsp, std::vector<uint8_t>>> read_cache;  // ROD only
+  bool rod = false;
+  bool closing = false;  // CLOSE acknowledged; freed once no unexpected message is left
+  ClearPoint clear;
+  IdleClock idle;
+  uint64_t close_req_ns = 0;
+  uint32_t close_reqs = 0;
+  uint32_t cps_seen = 0;  // control packets from the initiator: activity too (probes)
 };
 
 EngineConfig EngineConfig::from_env() {
@@ -177,6 +201,7 @@ EngineConfig EngineConfig::from_env() {
   if (c.mpr < 1) c.mpr = 1;
   if (c.mpr > 256) c.mpr = 256;
   c.job_id = (uint32_t)env_size("FI_SOFTUET_JOB_ID", 1) & 0xffffff;
+  c.pdc_idle_ns = env_size("FI_SOFTUET_PDC_IDLE_MS", 1000) * 1000000ull;
   const char *cc = getenv("FI_SOFTUET_CC");
   if (cc && *cc) {
     c.nscc = strstr(cc, "nscc") != nullptr;
@@ -288,7 +313,7 @@ void Engine::send_cp(InitPdc *p, uint8_t type, uint32_t psn, uint32_t payload) {
   uint8_t h[PDS_CP_LEN];
   PdsCp c;
   c.ctl_type = type;
-  c.flags = RF_AR;
+  c.flags = RF_AR | (p->rod ? wire::flags::kCpIsrod : 0);
   c.psn = psn;
   c.spdcid = p->spdcid;
   c.dpdcid = p->dpdcid;
@@ -327,18 +352,23 @@ void Engine::send_ack(TgtPdc *t, uint32_t psn, const SesRsp *rsp, bool with_data
 }
 
 // ---------------------------------------------------------------- initiator
-Engine::InitPdc *Engine::init_pdc(const sockaddr_in &peer) {
-  auto it = init_by_peer_.find(peer_key(peer));
+Engine::InitPdc *Engine::init_pdc(const sockaddr_in &peer, bool rod, uint8_t tc) {
+  uint64_t key = pdc_key(peer_key(peer), rod, tc);
+  auto it = init_by_peer_.find(key);
   if (it != init_by_peer_.end()) return it->second;
   uint16_t id = alloc_pdcid();
   if (!id) return nullptr;
   auto *p = new InitPdc;
   p->peer = peer;
   p->spdcid = id;
+  p->key = key;
+  p->rod = rod;
+  p->tc = tc;
   p->start_psn = random_start_psn();
   p->tx.init(p->start_psn);
+  p->clear_psn = p->clear_sent = p->start_psn - 1;
   cc_init_pdc(p);
-  init_by_peer_[peer_key(peer)] = p;
+  init_by_peer_[key] = p;
   init_by_id_[id] = p;
   st_.pdc_opened++;
   return p;
@@ -372,7 +402,7 @@ int Engine::post(TxOp *op) {
     delete op;
     return 0;
   }
-  InitPdc *p = init_pdc(op->peer);
+  InitPdc *p = init_pdc(op->peer, op->rod, op->tc);
   if (!p) return -FI_EAGAIN;
   switch (op->kind) {
     case OpKind::READ:
@@ -429,7 +459,7 @@ void Engine::pump(InitPdc *p) {
 void Engine::send_req(InitPdc *p, TxOp *op, TxPkt &pk, bool retx) {
   uint8_t h[PDS_REQ_LEN + 4 + MAX_SES_LEN];  // + ccc_id/credit_target of RUD_CC_REQ
   PdsReq r;
-  r.type = PDS_RUD_REQ;
+  r.type = p->rod ? PDS_ROD_REQ : PDS_RUD_REQ;
   r.psn = pk.psn;
   r.spdcid = p->spdcid;
   r.flags = (retx ? (RF_RETX | RF_AR) : 0) | (pk.eom ? RF_AR : 0);
@@ -440,8 +470,7 @@ void Engine::send_req(InitPdc *p, TxOp *op, TxPkt &pk, bool retx) {
     r.dpdcid = p->dpdcid;
   }
   cc_fill_req(p, r);
-  int32_t clr = (int32_t)((p->tx.base() - 1) - pk.psn);
-  r.clear_psn_offset = (int16_t)std::max(-32768, std::min(32767, clr));
+  r.clear_psn_offset = clear_offset(p->clear_psn, pk.psn);
   size_t n = put_req(h, r, NH_REQ_STD);
   SesStd s;
   s.message_id = op->msg_id;
@@ -540,7 +569,7 @@ void Engine::fail_pdc(InitPdc *p, int err) {
   p->inflight.clear();
   p->queue.clear();
   p->tx.clear();
-  init_by_peer_.erase(peer_key(p->peer));
+  unlink_init(p);
   init_by_id_.erase(p->spdcid);
   st_.pdc_failed++;
   for (auto *o : ops) {
@@ -563,6 +592,16 @@ void Engine::handle_ack(const uint8_t *b, size_t len, const sockaddr_in &from) {
   if (it == init_by_id_.end() || !same_peer(it->second->peer, from)) { st_.drops_unknown_pdc++; return; }
   InitPdc *p = it->second;
   st_.acks_rx++;
+  if (p->closing) {
+    // Only the ACK of the CLOSE matters now: the target has freed its side.
+    if (psn_le(p->close_psn, a.cack_psn)) {
+      init_by_id_.erase(p->spdcid);
+      st_.pdc_closed++;
+      delete p;
+    }
+    return;
+  }
+  p->tx.set_peer_mpr(a.mpr);
   if (!p->established) {
     p->established = true;
     p->dpdcid = a.spdcid;
@@ -636,6 +675,11 @@ void Engine::handle_nack(const uint8_t *b, size_t len, const sockaddr_in &from) 
   auto it = init_by_id_.find(nk.dpdcid);
   if (it == init_by_id_.end() || !same_peer(it->second->peer, from)) { st_.drops_unknown_pdc++; return; }
   InitPdc *p = it->second;
+  if (nk.nack_code == NACK_INV_DPDCID && !p->closing && reopen_pdc(p)) return;
+  if (p->rod && nk.nack_code == NACK_ROD_OOO && !p->closing) {
+    rod_goback(p, nk.payload, nk.nack_psn);
+    return;
+  }
   TxPkt *pk = p->tx.find(nk.nack_psn);
   switch (wire::nack_info(nk.nack_code).action) {
     case wire::NackAction::kClose:
@@ -674,12 +718,14 @@ void Engine::drop_tgt(TgtPdc *t) {
       c.err = FI_EIO;
       c.uet_rc = RC_UNDELIVERABLE;
       c.tag = r->tag;
+      c.flags |= recv_done_flags(r);
       host_->rx_done(c);
     }
     delete m.second;
   }
   ack_pending_.erase(std::remove(ack_pending_.begin(), ack_pending_.end(), t), ack_pending_.end());
-  tgt_by_key_.erase(peer_key(t->peer) << 16 | t->peer_id);
+  auto ki = tgt_by_key_.find(peer_key(t->peer) << 16 | t->peer_id);
+  if (ki != tgt_by_key_.end() && ki->second == t) tgt_by_key_.erase(ki);
   tgt_by_id_.erase(t->id);
   cc_forget(t);
   delete t;
@@ -701,13 +747,14 @@ void Engine::handle_req(const uint8_t *b, size_t len, const sockaddr_in &from) {
   }
   if (cfg_.dgram) { st_.drops_malformed++; return; }
   TgtPdc *t = nullptr;
+  bool rod = r.type == PDS_ROD_REQ;
   if (r.flags & RF_SYN) {
     uint64_t key = peer_key(from) << 16 | r.spdcid;
     uint32_t start = r.psn - r.psn_offset;
     auto it = tgt_by_key_.find(key);
     if (it != tgt_by_key_.end()) {
       t = it->second;
-      if (t->start_psn != start) {
+      if (t->start_psn != start || t->closing) {
         // A new incarnation of the peer reusing address and PDC id.
         drop_tgt(t);
         t = nullptr;
@@ -722,6 +769,8 @@ void Engine::handle_req(const uint8_t *b, size_t len, const sockaddr_in &from) {
       t->peer_id = r.spdcid;
       t->start_psn = start;
       t->rx.init(start);
+      t->rod = rod;
+      t->clear.init(start);
       tgt_by_key_[key] = t;
       tgt_by_id_[id] = t;
       st_.pdc_opened++;
@@ -735,9 +784,25 @@ void Engine::handle_req(const uint8_t *b, size_t len, const sockaddr_in &from) {
     t = it->second;
   }
   if (r.type == PDS_RUD_CC_REQ) cc_on_req(t, r, plen);
+  if (t->rod != rod) {
+    send_nack(from, t->id, t->peer_id, r.psn, NACK_PDC_MODE_MISMATCH, 0);
+    return;
+  }
+  if (r.clear_psn_offset != kClearUnknown) note_clear(t, r.psn + r.clear_psn_offset);
   auto v = t->rx.check(r.psn);
+  if (rod && v == RxTracker::NEW && rod_check(t->rx, r.psn) == RodVerdict::OUT_OF_ORDER) {
+    // ROD hands SES only the next PSN: drop this one and tell the initiator where to
+    // go back to.
+    st_.rod_ooo_drops++;
+    send_nack(from, t->id, t->peer_id, r.psn, NACK_ROD_OOO, t->rx.cack() + 1);
+    return;
+  }
+  if ((s.job_id != cfg_.job_id || s.pid_on_fep != 0) && v != RxTracker::OUT_OF_WINDOW) {
+    refuse_foreign(t, r.psn, v == RxTracker::NEW, s);
+    return;
+  }
   if (v == RxTracker::OUT_OF_WINDOW) {
-    send_nack(from, t->id, t->peer_id, r.psn, (r.flags & RF_SYN) ? NACK_PSN_OOR_WINDOW : NACK_PSN_OOR_WINDOW,
+    send_nack(from, t->id, t->peer_id, r.psn, (r.flags & RF_SYN) ? NACK_INVALID_SYN : NACK_PSN_OOR_WINDOW,
               t->rx.cack() + 1);
     return;
   }
@@ -792,7 +857,16 @@ void Engine::serve_read(TgtPdc *t, uint32_t psn, const SesStd &s) {
   rsp.payload_length = (uint16_t)clen;
   rsp.modified_length = clen;
   IoList d;
-  d.add(ptr, clen);
+  if (t->rod) {
+    // Kept until cleared: a resent request gets these bytes, not memory a later
+    // write has changed (write-after-read order).
+    auto &slot = t->read_cache[psn];
+    slot.first = rsp;
+    slot.second.assign(ptr, ptr + clen);
+    d.add(slot.second.data(), clen);
+  } else {
+    d.add(ptr, clen);
+  }
   send_ack(t, psn, &rsp, true, &d, 0, clen);
   MrView unused;
   (void)unused;
@@ -802,6 +876,13 @@ void Engine::serve_read(TgtPdc *t, uint32_t psn, const SesStd &s) {
 
 void Engine::answer_dup(TgtPdc *t, uint32_t psn, const SesStd &s) {
   if (s.opcode == OP_READ) {
+    auto rc = t->read_cache.find(psn);
+    if (rc != t->read_cache.end()) {
+      IoList d;
+      d.add(rc->second.second.data(), rc->second.second.size());
+      send_ack(t, psn, &rc->second.first, true, &d, 0, d.total);
+      return;
+    }
     serve_read(t, psn, s);
     return;
   }
@@ -954,6 +1035,8 @@ bool Engine::deliver(TgtPdc *t, uint32_t psn, const SesStd &s, const uint8_t *pl
         m->rc = rc;
         m->complete = true;
         m->released = false;
+        m->psn = psn;
+        m->has_psn = true;
         release_in_order(t);
         t->rx.mark(psn);
         send_ack(t, psn, &rsp, false, nullptr, 0, 0);
@@ -1073,6 +1156,8 @@ bool Engine::deliver(TgtPdc *t, uint32_t psn, const SesStd &s, const uint8_t *pl
 
 void Engine::msg_complete(TgtPdc *t, RxMsg *m, uint32_t psn) {
   m->complete = true;
+  m->psn = psn;
+  m->has_psn = true;
   if (m->opcode == OP_WRITE) {
     if (m->rc == RC_OK) {
       Completion c;
@@ -1102,6 +1187,7 @@ void Engine::deliver_recv(RxMsg *m) {
   Completion c;
   c.context = r->context;
   c.flags = FI_RECV | (m->opcode == OP_TAGGED_SEND ? FI_TAGGED : FI_MSG);
+  if (r->multi) c.flags |= recv_done_flags(r.get());
   if (m->has_data) {
     c.flags |= FI_REMOTE_CQ_DATA;
     c.data = m->data;
@@ -1123,11 +1209,19 @@ void Engine::deliver_recv(RxMsg *m) {
 
 bool Engine::match_recv(RxMsg *m) {
   auto &lst = m->opcode == OP_TAGGED_SEND ? posted_tag_ : posted_msg_;
-  for (auto it = lst.begin(); it != lst.end(); ++it) {
-    RecvEntry *r = *it;
+  for (size_t i = 0; i < lst.size(); i++) {
+    RecvEntry *r = lst[i];
     if (!r->any_src && !same_peer(r->src, m->pdc->peer)) continue;
     if (r->tagged && ((r->tag ^ m->tag) & ~r->ignore)) continue;
-    lst.erase(it);
+    if (r->multi) {
+      r = carve_multi(lst, i, m->total);
+      if (!r) {  // retired without room for this message; try the next receive
+        i--;
+        continue;
+      }
+    } else {
+      lst.erase(lst.begin() + i);
+    }
     m->recv.reset(r);
     if (!m->staging.empty()) {
       r->iov.copy_in(0, m->staging.data(), std::min<size_t>(m->staging.size(), r->iov.total));
@@ -1158,6 +1252,10 @@ void Engine::release_in_order(TgtPdc *t) {
 }
 
 void Engine::post_recv(RecvEntry *r) {
+  if (r->multi) {
+    post_multi_recv(r);
+    return;
+  }
   auto &lst = r->tagged ? unexp_tag_ : unexp_msg_;
   for (auto it = lst.begin(); it != lst.end(); ++it) {
     RxMsg *m = *it;
@@ -1188,6 +1286,11 @@ bool Engine::cancel(void *context) {
       c.flags = FI_RECV | (r->tagged ? FI_TAGGED : FI_MSG);
       c.err = FI_ECANCELED;
       c.tag = r->tag;
+      if (r->multi) {
+        // Pieces still in flight report the release with the last of them.
+        r->multi->released = true;
+        if (!r->multi->outstanding) c.flags |= FI_MULTI_RECV;
+      }
       host_->rx_done(c);
       delete r;
       return true;
@@ -1198,6 +1301,7 @@ bool Engine::cancel(void *context) {
 
 void Engine::handle_uud(const SesStd &s, const uint8_t *pl, size_t plen, const sockaddr_in &from) {
   if (s.opcode != OP_DATAGRAM_SEND || plen != s.request_length) { st_.drops_malformed++; return; }
+  if (s.job_id != cfg_.job_id || s.pid_on_fep != 0) { st_.bad_job_rx++; return; }
   for (auto it = posted_msg_.begin(); it != posted_msg_.end(); ++it) {
     RecvEntry *r = *it;
     if (!r->any_src && !same_peer(r->src, from)) continue;
@@ -1228,9 +1332,36 @@ void Engine::handle_uud(const SesStd &s, const uint8_t *pl, size_t plen, const s
 void Engine::handle_cp(const uint8_t *b, size_t len, const sockaddr_in &from) {
   PdsCp c;
   if (!get_cp(b, len, c)) { st_.drops_malformed++; return; }
+  if (c.ctl_type == CP_CLOSE_REQ) {  // target to initiator
+    auto ii = init_by_id_.find(c.dpdcid);
+    if (ii == init_by_id_.end() || !same_peer(ii->second->peer, from) || ii->second->dpdcid != c.spdcid) {
+      st_.drops_unknown_pdc++;
+      return;
+    }
+    InitPdc *p = ii->second;
+    if (!p->closing && p->established && p->queue.empty() && p->inflight.empty() && !p->tx.in_flight())
+      start_close(p, now_);
+    return;
+  }
   auto it = tgt_by_id_.find(c.dpdcid);
-  if (it == tgt_by_id_.end() || !same_peer(it->second->peer, from)) { st_.drops_unknown_pdc++; return; }
+  if (it == tgt_by_id_.end() || !same_peer(it->second->peer, from) || it->second->peer_id != c.spdcid) {
+    // A CLOSE whose ACK was lost, for a PDC already freed: acknowledge it again.
+    if (c.ctl_type == CP_CLOSE) send_bare_ack(from, c.dpdcid, c.spdcid, c.psn);
+    else st_.drops_unknown_pdc++;
+    return;
+  }
   TgtPdc *t = it->second;
+  t->cps_seen++;
+  if (c.ctl_type == CP_CLEAR) {
+    st_.clear_rx++;
+    note_clear(t, c.payload);
+    if (t->clear.dirty) purge_cleared(t, false);
+    return;
+  }
+  if (c.ctl_type == CP_CLOSE) {
+    tgt_close(t, c, from);
+    return;
+  }
   if (c.ctl_type == CP_ACK_REQ) {
     auto mi = t->msgs.find((uint16_t)c.payload);
     if (mi != t->msgs.end() && mi->second->complete) {
@@ -1251,6 +1382,393 @@ void Engine::handle_cp(const uint8_t *b, size_t len, const sockaddr_in &from) {
   }
 }
 
+// ---------------------------------------------------------------- PDC lifecycle
+// CLEAR: requests carry the initiator's cumulative clear point; an idle initiator sends
+// it in a CLEAR CP. The target frees what it kept to answer again (message records
+// behind ACK_REQ probes, fetched atomic results) once the initiator is past them.
+// CLOSE: an initiator PDC idle for pdc_idle_ns sends CLOSE on a new PSN with AR and
+// is dropped from the lookup, so the next operation to that peer opens a new PDC with
+// SYN; the ACK of the CLOSE frees it. The target ACKs the CLOSE and frees its side
+// (after the application has taken any unexpected message still buffered from it).
+// A target idle for twice that asks with CLOSE_REQ, for initiators configured longer.
+
+void Engine::unlink_init(InitPdc *p) {
+  auto it = init_by_peer_.find(p->key);
+  if (it != init_by_peer_.end() && it->second == p) init_by_peer_.erase(it);
+}
+
+void Engine::update_clear(InitPdc *p) {
+  // Up to base-1 every ACK has been seen; an operation still waiting for its SES
+  // response keeps the clear point below its first PSN, so that the target can still
+  // answer an ACK_REQ for it.
+  uint32_t c = p->tx.base() - 1;
+  for (auto &kv : p->inflight) {
+    TxOp *op = kv.second;
+    if (!op->started) continue;
+    uint32_t first;
+    if (op->fully_sent) {
+      uint32_t npk = 1;
+      if (op->kind != OpKind::ATOMIC && op->kind != OpKind::FETCH_ATOMIC && op->length)
+        npk = (uint32_t)((op->length + cfg_.mtu - 1) / cfg_.mtu);
+      first = op->eom_psn - (npk - 1);
+    } else {
+      // Only the queue head is partly sent, and its packets are the newest ones.
+      first = p->tx.next_psn() - (uint32_t)((op->next_off + cfg_.mtu - 1) / cfg_.mtu);
+    }
+    if (psn_lt(first - 1, c)) c = first - 1;
+  }
+  if (psn_lt(p->clear_psn, c)) p->clear_psn = c;
+}
+
+void Engine::start_close(InitPdc *p, uint64_t now) {
+  unlink_init(p);
+  p->closing = true;
+  p->close_psn = p->tx.next_psn();
+  p->close_tries = 0;
+  p->close_sent_ns = now;
+  st_.close_tx++;
+  send_cp(p, CP_CLOSE, p->close_psn, 0);
+}
+
+void Engine::note_clear(TgtPdc *t, uint32_t clear_psn) { t->clear.note(clear_psn, t->rx.cack()); }
+
+void Engine::purge_cleared(TgtPdc *t, bool all) {
+  for (auto it = t->msgs.begin(); it != t->msgs.end();) {
+    RxMsg *x = it->second;
+    if (x->complete && x->released && !x->in_unexp && !x->recv &&
+        (all || !x->has_psn || psn_le(x->psn, t->clear.psn))) {
+      delete x;
+      it = t->msgs.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = t->amo_cache.begin(); it != t->amo_cache.end();) {
+    if (all || psn_le(it->first, t->clear.psn)) it = t->amo_cache.erase(it);
+    else ++it;
+  }
+  for (auto it = t->read_cache.begin(); it != t->read_cache.end();) {
+    if (all || psn_le(it->first, t->clear.psn)) it = t->read_cache.erase(it);
+    else ++it;
+  }
+  t->clear.dirty = false;
+}
+
+bool Engine::tgt_live(TgtPdc *t) const {
+  for (auto &kv : t->msgs)
+    if (kv.second->in_unexp) return true;
+  return false;
+}
+
+void Engine::send_bare_ack(const sockaddr_in &to, uint16_t spdcid, uint16_t dpdcid, uint32_t psn) {
+  uint8_t h[PDS_ACK_CC_LEN];
+  PdsAck a;
+  a.cack_psn = psn;
+  a.spdcid = spdcid;
+  a.dpdcid = dpdcid;
+  a.mpr = (uint8_t)std::max<uint32_t>(1, cfg_.mpr / 128);
+  a.sack_psn_offset = 1;
+  put_ack(h, a);
+  iovec iov[2] = {{h, PDS_ACK_CC_LEN}};
+  st_.acks_tx++;
+  emit(to, iov, 1);
+}
+
+void Engine::tgt_close(TgtPdc *t, const PdsCp &c, const sockaddr_in &from) {
+  if (!t->closing) {
+    // The initiator closes only with everything ACKed, so the CLOSE is the next PSN; a
+    // CLOSE that overtook retransmissions is ignored and comes again.
+    if (c.psn != t->rx.cack() + 1) return;
+    t->rx.mark(c.psn);
+    t->closing = true;
+    auto ki = tgt_by_key_.find(peer_key(t->peer) << 16 | t->peer_id);
+    if (ki != tgt_by_key_.end() && ki->second == t) tgt_by_key_.erase(ki);
+    ack_pending_.erase(std::remove(ack_pending_.begin(), ack_pending_.end(), t), ack_pending_.end());
+    t->ack_pending = false;
+    purge_cleared(t, true);
+  }
+  send_ack(t, c.psn, nullptr, false, nullptr, 0, 0);
+  if (!tgt_live(t)) {
+    st_.pdc_closed++;
+    drop_tgt(t);
+  }
+}
+
+void Engine::refuse_foreign(TgtPdc *t, uint32_t psn, bool fresh, const SesStd &s) {
+  // SES checks the JobID and PIDonFEP of every request. softuet hosts one process per
+  // UDP port, addressed as PIDonFEP 0. A request of another job is consumed (so the PDC
+  // moves on) and answered with BAD_JOBID / BAD_PID, never executed.
+  st_.bad_job_rx++;
+  st_.rsp_errors_tx++;
+  if (fresh) {
+    t->rx.mark(psn);
+    t->last_psn = psn;
+  }
+  SesRsp rsp;
+  rsp.message_id = s.message_id;
+  rsp.job_id = cfg_.job_id;
+  rsp.return_code = s.job_id != cfg_.job_id ? RC_BAD_JOBID : RC_BAD_PID;
+  bool data = s.opcode == OP_READ || s.opcode == OP_FETCHING_ATOMIC;  // answered with RSP_DATA
+  if (data) {
+    rsp.opcode = RSP_W_DATA;
+    rsp.read_request_message_id = s.message_id;
+    rsp.message_offset = (s.flags & SF_SOM) ? 0 : s.message_offset;
+  }
+  send_ack(t, psn, &rsp, data, nullptr, 0, 0);
+}
+
+bool Engine::reopen_pdc(InitPdc *p) {
+  // The target no longer knows this PDC (it freed it after going unanswered, or it is a
+  // new incarnation). If nothing sent since can have been executed there (no packet
+  // acknowledged or answered, no operation begun before the window base), the
+  // operations move to a new PDC opened with SYN instead of failing.
+  if (!p->established) return false;
+  bool clean = true;
+  p->tx.for_each([&](TxPkt &pk) {
+    if (pk.acked || pk.delivered) clean = false;
+  });
+  std::vector<std::pair<uint32_t, TxOp *>> started;
+  for (auto &kv : p->inflight) {
+    TxOp *op = kv.second;
+    if (op->chunks_done || op->rsp || op->probes) clean = false;
+    uint32_t npk = 1;
+    if (op->kind != OpKind::ATOMIC && op->kind != OpKind::FETCH_ATOMIC && op->length)
+      npk = (uint32_t)((op->length + cfg_.mtu - 1) / cfg_.mtu);
+    uint32_t first = op->fully_sent ? op->eom_psn - (npk - 1)
+                                    : p->tx.next_psn() - (uint32_t)((op->next_off + cfg_.mtu - 1) / cfg_.mtu);
+    if (psn_lt(first, p->tx.base())) clean = false;
+    started.emplace_back(first, op);
+  }
+  if (!clean) return false;
+  std::sort(started.begin(), started.end(),
+            [&](const std::pair<uint32_t, TxOp *> &x, const std::pair<uint32_t, TxOp *> &y) {
+              return psn_lt(x.first, y.first);
+            });
+  std::vector<TxOp *> ops;
+  for (auto &s : started) ops.push_back(s.second);
+  for (TxOp *op : p->queue)
+    if (!op->started) ops.push_back(op);
+  sockaddr_in peer = p->peer;
+  bool rod = p->rod;
+  uint8_t tc = p->tc;
+  if (sock_ && sock_->pending()) flush_tx();
+  unlink_init(p);
+  init_by_id_.erase(p->spdcid);
+  delete p;
+  st_.pdc_reopened++;
+  InitPdc *q = init_pdc(peer, rod, tc);
+  for (TxOp *op : ops) {
+    op->msg_id = 0;
+    op->next_off = 0;
+    op->started = op->fully_sent = op->rsp = false;
+    op->rc = RC_OK;
+    op->unacked_pkts = op->chunks_done = op->eom_psn = op->probes = 0;
+    op->all_acked_ns = op->last_probe_ns = 0;
+    if (q) {
+      q->queue.push_back(op);
+      continue;
+    }
+    Completion c;  // no PDC id left
+    c.context = op->context;
+    c.flags = op->cq_flags;
+    c.err = FI_EAGAIN;
+    host_->tx_done(c);
+    delete op;
+  }
+  if (q) pump(q);
+  return true;
+}
+
+void Engine::rod_goback(InitPdc *p, uint32_t from_psn, uint32_t to_psn) {
+  // A NACK naming PSNs this PDC never sent, or already retired, changes nothing.
+  uint32_t base = p->tx.base(), next = p->tx.next_psn();
+  if (psn_lt(to_psn, from_psn) || psn_lt(from_psn, base) || !psn_lt(to_psn, next)) return;
+  // Go back to the PSN the target expects and resend from there; packets sent within
+  // the last quarter RTO are still on their way and are left alone, so the NACKs of
+  // one hole do not each trigger another round.
+  uint64_t pause = cfg_.rto_ns / 4;
+  std::vector<uint32_t> again;
+  bool held = false;
+  uint64_t held_until = 0;
+  p->tx.for_each([&](TxPkt &pk) {
+    if (pk.acked || psn_lt(pk.psn, from_psn) || psn_lt(to_psn, pk.psn)) return;
+    if (now_ - pk.sent_ns < pause) {
+      if (!held || pk.sent_ns + pause < held_until) held_until = pk.sent_ns + pause;
+      held = true;
+      return;
+    }
+    again.push_back(pk.psn);
+  });
+  if (held) {
+    if (!p->gb_pending || psn_lt(p->gb_to, to_psn)) p->gb_to = to_psn;
+    if (!p->gb_pending || held_until < p->gb_at) p->gb_at = held_until;
+    p->gb_pending = true;
+  }
+  if (again.empty()) return;
+  st_.rod_goback++;
+  for (uint32_t psn : again) {
+    TxPkt *pk = p->tx.find(psn);
+    if (!pk || pk->acked) continue;
+    // Resent on the target's word, not on a timeout: no backoff, no retry budget spent.
+    uint32_t retries = pk->retries;
+    send_req(p, (TxOp *)pk->op, *pk, true);
+    pk->retries = retries;
+  }
+}
+
+void Engine::pdc_timers(uint64_t now) {
+  std::vector<InitPdc *> ip;
+  for (auto &kv : init_by_id_) ip.push_back(kv.second);
+  for (InitPdc *p : ip) {
+    if (p->closing) {
+      if (now - p->close_sent_ns < (cfg_.rto_ns << std::min<uint32_t>(p->close_tries, 6))) continue;
+      if (p->close_tries >= cfg_.max_retries) {  // the peer is gone: nothing is owed to anyone
+        init_by_id_.erase(p->spdcid);
+        st_.pdc_failed++;
+        delete p;
+        continue;
+      }
+      p->close_tries++;
+      p->close_sent_ns = now;
+      st_.close_tx++;
+      send_cp(p, CP_CLOSE, p->close_psn, 0);
+      continue;
+    }
+    if (p->gb_pending && now >= p->gb_at) {
+      p->gb_pending = false;
+      if (p->tx.in_flight() && !psn_lt(p->gb_to, p->tx.base())) {
+        now_ = now;
+        rod_goback(p, p->tx.base(), p->gb_to);
+      }
+    }
+    bool idle = p->established && p->queue.empty() && p->inflight.empty() && !p->tx.in_flight();
+    update_clear(p);
+    uint64_t quiet = p->idle.idle_for(idle, p->tx.next_psn(), now);
+    if (!idle) continue;
+    if (cfg_.pdc_idle_ns && quiet >= cfg_.pdc_idle_ns) {
+      start_close(p, now);
+    } else if (p->clear_sent != p->clear_psn && quiet >= cfg_.rto_ns) {
+      // No request left to carry the clear point.
+      p->clear_sent = p->clear_psn;
+      st_.clear_tx++;
+      send_cp(p, CP_CLEAR, 0, p->clear_psn);
+    }
+  }
+  std::vector<TgtPdc *> tp;
+  for (auto &kv : tgt_by_id_) tp.push_back(kv.second);
+  for (TgtPdc *t : tp) {
+    if (t->closing) {
+      if (!tgt_live(t)) {
+        st_.pdc_closed++;
+        drop_tgt(t);
+      }
+      continue;
+    }
+    if (t->clear.dirty) purge_cleared(t, false);
+    bool idle = !t->ack_pending && !t->rx.has_gap();
+    uint64_t mark = ((uint64_t)t->rx.max_rcvd() << 32 | t->rx.cack()) ^ ((uint64_t)t->cps_seen << 48);
+    uint64_t quiet = t->idle.idle_for(idle, mark, now);
+    if (!quiet) t->close_reqs = 0;
+    if (!cfg_.pdc_idle_ns || quiet < 2 * cfg_.pdc_idle_ns) continue;
+    if (t->close_reqs >= 3) {
+      // Asked three times, an idle period apart, and neither a CLOSE nor anything else
+      // came: the initiator is gone. Its state goes (close in error), once nothing
+      // unexpected from it is left for the application.
+      if (quiet >= 5 * cfg_.pdc_idle_ns && !tgt_live(t)) {
+        st_.pdc_closed_err++;
+        drop_tgt(t);
+      }
+      continue;
+    }
+    if (now - t->close_req_ns < cfg_.pdc_idle_ns) continue;
+    t->close_req_ns = now;
+    t->close_reqs++;
+    st_.close_req_tx++;
+    uint8_t h[PDS_CP_LEN];
+    PdsCp c;
+    c.ctl_type = CP_CLOSE_REQ;
+    c.flags = t->rod ? wire::flags::kCpIsrod : 0;
+    c.psn = t->rx.cack();
+    c.spdcid = t->id;
+    c.dpdcid = t->peer_id;
+    put_cp(h, c);
+    iovec iov[2] = {{h, PDS_CP_LEN}};
+    emit(t->peer, iov, 1);
+  }
+}
+
+// ---------------------------------------------------------------- multi-receive
+uint64_t Engine::recv_done_flags(RecvEntry *r) {
+  if (!r->multi) return 0;
+  MultiRecv &mr = *r->multi;
+  if (mr.outstanding) mr.outstanding--;
+  return mr.released && !mr.outstanding ? (uint64_t)FI_MULTI_RECV : 0;
+}
+
+RecvEntry *Engine::carve_multi(std::deque<RecvEntry *> &lst, size_t i, size_t len) {
+  RecvEntry *r = lst[i];
+  MultiRecv &mr = *r->multi;
+  size_t room = r->iov.total - mr.used;
+  if (len > room && mr.used) {
+    // Does not fit in what is left: the buffer is done, the message goes elsewhere.
+    lst.erase(lst.begin() + i);
+    mr.released = true;
+    if (!mr.outstanding) {
+      Completion c;
+      c.context = r->context;
+      c.flags = FI_RECV | FI_MSG | FI_MULTI_RECV;
+      host_->rx_done(c);
+    }
+    delete r;
+    return nullptr;
+  }
+  size_t take = std::min(len, room);  // a fresh buffer too small truncates, as any receive
+  auto *piece = new RecvEntry;
+  piece->context = r->context;
+  piece->tagged = r->tagged;
+  piece->any_src = r->any_src;
+  piece->src = r->src;
+  piece->flags = r->flags;
+  piece->multi = r->multi;
+  iovec v[IoList::kMax];
+  int k = r->iov.slice(mr.used, take, v, IoList::kMax);
+  for (int j = 0; j < k; j++) piece->iov.add(v[j].iov_base, v[j].iov_len);
+  mr.used += take;
+  mr.outstanding++;
+  if (r->iov.total - mr.used < std::max<size_t>(mr.min_free, 1)) {
+    mr.released = true;
+    lst.erase(lst.begin() + i);
+    delete r;
+  }
+  return piece;
+}
+
+void Engine::post_multi_recv(RecvEntry *r) {
+  posted_msg_.push_back(r);
+  size_t i = posted_msg_.size() - 1;
+  // Unexpected messages first, as many as the buffer holds.
+  for (auto it = unexp_msg_.begin(); it != unexp_msg_.end();) {
+    RxMsg *m = *it;
+    if (!r->any_src && !same_peer(r->src, m->pdc->peer)) {
+      ++it;
+      continue;
+    }
+    RecvEntry *piece = carve_multi(posted_msg_, i, m->total);
+    if (!piece) return;
+    std::shared_ptr<MultiRecv> mr = piece->multi;
+    it = unexp_msg_.erase(it);
+    m->in_unexp = false;
+    m->recv.reset(piece);
+    if (!m->staging.empty()) {
+      piece->iov.copy_in(0, m->staging.data(), std::min<size_t>(m->staging.size(), piece->iov.total));
+      unexp_bytes_ -= m->staging.size();
+      std::vector<uint8_t>().swap(m->staging);
+    }
+    if (m->complete) deliver_recv(m);
+    if (mr->released) return;
+  }
+}
+
 // ---------------------------------------------------------------- input
 void Engine::on_packet(const uint8_t *buf, size_t len, const sockaddr_in &from) {
   st_.rx_pkts++;
@@ -1268,6 +1786,7 @@ void Engine::on_packet(const uint8_t *buf, size_t len, const sockaddr_in &from) 
   switch (peek_type(buf, ulen)) {
     case PDS_RUD_REQ:
     case PDS_RUD_CC_REQ:
+    case PDS_ROD_REQ:
     case PDS_UUD_REQ: handle_req(buf, ulen, from); break;
     case PDS_ACK_CC: if (!cfg_.dgram) handle_ack(buf, ulen, from); break;
     case PDS_NACK: if (!cfg_.dgram) handle_nack(buf, ulen, from); break;
@@ -1374,6 +1893,7 @@ void Engine::on_timer(uint64_t now) {
     if (failed) continue;
     pump(p);
   }
+  pdc_timers(now);
   flush();
 }
 
@@ -1421,7 +1941,8 @@ void Engine::cc_init_pdc(InitPdc *p) {
       p->cc.reset(new cms::Nscc(prm, true));
     }
   }
-  if (cfg_.rccc) {
+  // ROD requests have no CC form on the wire here: credit stays off on ordered PDCs.
+  if (cfg_.rccc && !p->rod) {
     double bdp = cfg_.link_gbps / 8 * (double)cfg_.base_rtt_ns;
     p->rs.reset(new cms::RcccSender((double)cfg_.mtu, std::min(bdp, 8.0 * (double)cfg_.mtu)));
   }

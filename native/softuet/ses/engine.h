@@ -14,8 +14,11 @@
 //   message id) and the target answers with the response again.
 // - fi_read is split into MTU-sized READ requests; each is answered by one ACK with
 //   RSP_DATA. A lost response is recovered by resending the request (reads are
-//   idempotent); fetching-atomic responses are cached per PSN so a resent request does
-//   not execute twice.
+//   idempotent; on ROD PDCs the response bytes are kept until cleared, so a resent read
+//   cannot observe a later write); fetching-atomic responses are cached per PSN so a
+//   resent request does not execute twice.
+// - ROD PDCs (TxOp::rod): the target takes only the next PSN and NACKs others with
+//   ROD_OOO carrying the expected PSN; the initiator goes back and resends from there.
 // - Send matching follows message-id order per PDC, so sends match in posting order
 //   (FI_ORDER_SAS) even when packets arrive out of order.
 // - Compare operands of compare-and-swap atomics travel in the payload after the swap
@@ -33,6 +36,7 @@
 #include <vector>
 
 #include "io/udp.h"
+#include "pds/pdc.h"
 #include "pds/pkt.h"
 #include "pds/window.h"
 
@@ -72,6 +76,8 @@ struct TxOp {
   uint32_t length = 0;
   uint8_t amo_op = 0, amo_dt = 0;
   uint32_t amo_count = 0;
+  bool rod = false;   // PDC mode: reliable ordered delivery
+  uint8_t tc = 0;     // traffic class (DSCP) of the PDC
   // progress
   uint16_t msg_id = 0;
   uint32_t next_off = 0;
@@ -83,6 +89,15 @@ struct TxOp {
   uint32_t probes = 0;
 };
 
+// A FI_MULTI_RECV buffer, shared by the receives carved out of it: released once less
+// than its minimum is left, and the last carved completion after that carries
+// FI_MULTI_RECV so the application knows the buffer is its own again.
+struct MultiRecv {
+  size_t used = 0, min_free = 0;
+  uint32_t outstanding = 0;
+  bool released = false;
+};
+
 struct RecvEntry {
   void *context = nullptr;
   IoList iov;
@@ -91,6 +106,7 @@ struct RecvEntry {
   bool any_src = true;
   sockaddr_in src{};
   uint64_t flags = 0;
+  std::shared_ptr<MultiRecv> multi;  // set on a multi-receive buffer and its pieces
 };
 
 struct Completion {
@@ -130,6 +146,8 @@ struct Stats {
            acks_rx = 0, duplicates = 0, drops_malformed = 0, drops_crc = 0, drops_unknown_pdc = 0,
            drops_no_recv = 0, drops_send_err = 0, probes_tx = 0, pdc_opened = 0, pdc_failed = 0,
            unexpected_msgs = 0, rsp_errors_tx = 0;
+  uint64_t pdc_closed = 0, close_tx = 0, close_req_tx = 0, clear_tx = 0, clear_rx = 0, rod_ooo_drops = 0,
+           rod_goback = 0, bad_job_rx = 0, pdc_closed_err = 0, pdc_reopened = 0;
   uint64_t nack_tx[256] = {}, nack_rx[256] = {};
 };
 
@@ -157,6 +175,9 @@ struct EngineConfig {
   // quick adapt fired on that jitter about ten times as often and held the window down.
   uint64_t base_rtt_ns = 1000000;
   uint32_t cc_min_pkts = 8;        // FI_SOFTUET_CC_MIN_PKTS: NSCC window floor, packets
+  // A PDC with nothing in flight for this long is closed (CLOSE handshake); 0 keeps
+  // PDCs open until the endpoint closes.
+  uint64_t pdc_idle_ns = 1'000'000'000;
   static EngineConfig from_env();
 };
 
@@ -190,7 +211,7 @@ class Engine {
   struct RxMsg;
   struct InitPdc;
   struct TgtPdc;
-  InitPdc *init_pdc(const sockaddr_in &peer);
+  InitPdc *init_pdc(const sockaddr_in &peer, bool rod, uint8_t tc);
   void pump(InitPdc *p);
   void send_req(InitPdc *p, TxOp *op, TxPkt &pk, bool retx);
   void finish(InitPdc *p, TxOp *op, int err);
@@ -218,6 +239,24 @@ class Engine {
   void emit(const sockaddr_in &to, iovec *iov, int n);
   void flush_tx();
   void drop_tgt(TgtPdc *t);
+  // PDC lifecycle (CLEAR, CLOSE, idle close) and ROD recovery.
+  void pdc_timers(uint64_t now);
+  void update_clear(InitPdc *p);
+  void start_close(InitPdc *p, uint64_t now);
+  void unlink_init(InitPdc *p);
+  void note_clear(TgtPdc *t, uint32_t clear_psn);
+  void purge_cleared(TgtPdc *t, bool all);
+  bool tgt_live(TgtPdc *t) const;
+  void tgt_close(TgtPdc *t, const pkt::PdsCp &c, const sockaddr_in &from);
+  void send_bare_ack(const sockaddr_in &to, uint16_t spdcid, uint16_t dpdcid, uint32_t psn);
+  void rod_goback(InitPdc *p, uint32_t from_psn, uint32_t to_psn);
+  bool reopen_pdc(InitPdc *p);
+  void refuse_foreign(TgtPdc *t, uint32_t psn, bool fresh, const pkt::SesStd &s);
+  // FI_MULTI_RECV: carves the piece for a message of len bytes out of the buffer at
+  // lst[i]; retires the buffer when it runs low. Null when the message does not fit.
+  RecvEntry *carve_multi(std::deque<RecvEntry *> &lst, size_t i, size_t len);
+  void post_multi_recv(RecvEntry *r);
+  uint64_t recv_done_flags(RecvEntry *r);
   uint16_t alloc_pdcid();
   uint8_t check_mr(uint64_t key, uint64_t addr, uint64_t len, uint64_t access, uint8_t *&ptr);
   // Congestion management glue (NSCC window, RCCC credit), see engine.cc "cms".

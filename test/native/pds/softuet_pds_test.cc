@@ -1,10 +1,12 @@
 // PDS logic of softuet without sockets: PSN tracking at the target (CACK, SACK bitmap,
 // duplicates, window), the initiator's unacked window (retirement, RTO backoff, SACK
-// gap retransmission) and the header views going through the shared wire codecs.
+// gap retransmission), the header views going through the shared wire codecs, and the
+// PDC rules of pds/pdc.h (ROD acceptance, CLEAR points, idle clocks, traffic classes).
 #include <algorithm>
 #include <cstring>
 
 #include "common/check.h"
+#include "pds/pdc.h"
 #include "pds/pkt.h"
 #include "pds/window.h"
 
@@ -197,6 +199,79 @@ TEST_CASE(headers_roundtrip_through_wire) {
   CHECK_EQ(rsp2.message_offset, 4096u);
   CHECK(!strcmp(rc_name(RC_BAD_MKEY), "UET_RC_BAD_MKEY"));
   CHECK(!strcmp(nack_name(NACK_PSN_OOR_WINDOW), "PSN_OOR_WINDOW"));
+}
+
+TEST_CASE(rod_accepts_only_the_next_psn) {
+  RxTracker rx;
+  rx.init(0xfffffffe);  // across the 2^32 wrap
+  CHECK(rod_check(rx, 0xfffffffe) == RodVerdict::ACCEPT);
+  CHECK(rod_check(rx, 0xffffffff) == RodVerdict::OUT_OF_ORDER);
+  CHECK(rod_check(rx, 0) == RodVerdict::OUT_OF_ORDER);
+  rx.mark(0xfffffffe);
+  CHECK(rod_check(rx, 0xfffffffe) == RodVerdict::DUP);
+  CHECK(rod_check(rx, 0xffffffff) == RodVerdict::ACCEPT);
+  rx.mark(0xffffffff);
+  CHECK(rod_check(rx, 0) == RodVerdict::ACCEPT);
+  CHECK(rod_check(rx, 0 + RxTracker::kWindow + 5) == RodVerdict::OUT_OF_WINDOW);
+  CHECK(!rx.has_gap());
+}
+
+TEST_CASE(clear_points) {
+  // Offsets that fit are exact; one too far back is "unknown", never a clamped value.
+  CHECK_EQ(clear_offset(99, 100), (int16_t)-1);
+  CHECK_EQ(clear_offset(100 - 32767, 100), (int16_t)-32767);
+  CHECK_EQ(clear_offset(100 - 32768, 100), kClearUnknown);
+  CHECK_EQ(clear_offset(100 - 100000, 100), kClearUnknown);
+  CHECK_EQ(clear_offset(5, 0xfffffff0u), (int16_t)21);  // wrap
+  ClearPoint c;
+  c.init(1000);
+  CHECK_EQ(c.psn, 999u);
+  CHECK(!c.note(999, 2000));   // not an advance
+  CHECK(!c.note(2001, 2000));  // beyond what the target has: ignored
+  CHECK(c.note(1500, 2000));
+  CHECK(c.dirty);
+  CHECK(!c.note(1400, 2000));  // never backwards
+  CHECK_EQ(c.psn, 1500u);
+}
+
+TEST_CASE(idle_clock) {
+  IdleClock k;
+  CHECK_EQ(k.idle_for(true, 7, 1000), 0u);   // first sample starts the clock
+  CHECK_EQ(k.idle_for(true, 7, 1500), 500u);
+  CHECK_EQ(k.idle_for(true, 8, 1600), 0u);   // activity (mark moved) restarts it
+  CHECK_EQ(k.idle_for(true, 8, 1700), 100u);
+  CHECK_EQ(k.idle_for(false, 8, 1800), 0u);  // busy: idle time counts from here
+  CHECK_EQ(k.idle_for(true, 8, 1900), 100u);
+  CHECK_EQ(k.idle_for(true, 8, 2000), 200u);
+}
+
+TEST_CASE(pdc_keys_and_traffic_classes) {
+  uint64_t peer = (uint64_t)0x7f000001 << 16 | 4793;
+  CHECK(pdc_key(peer, false, 0) != pdc_key(peer, true, 0));
+  CHECK(pdc_key(peer, false, 0) != pdc_key(peer, false, 10));
+  CHECK(pdc_key(peer, true, 10) != pdc_key(peer + 1, true, 10));
+  CHECK_EQ(pdc_key(peer, false, 0), peer);
+  CHECK_EQ(dscp_of_tclass(0), -1);
+  CHECK_EQ(dscp_of_tclass(0x100 | 10), 10);
+  CHECK_EQ(dscp_of_tclass(0x100 | 63), 63);
+  CHECK(dscp_of_tclass(0x100 | 64) < -1);
+  CHECK_EQ(dscp_of_tclass(0x201), 46);  // FI_TC_LOW_LATENCY: EF
+  CHECK_EQ(dscp_of_tclass(0x205), 48);  // FI_TC_NETWORK_CTRL: CS6
+  CHECK(dscp_of_tclass(0x206) < -1);
+  CHECK(dscp_of_tclass(0x300) < -1);
+}
+
+TEST_CASE(tx_window_peer_range) {
+  TxWindow w;
+  w.init(10);
+  CHECK_EQ(w.peer_range(), 128u);  // until an ACK advertises the peer's MPR
+  for (int i = 0; i < 128; i++) w.push();
+  CHECK(!w.can_send(256));
+  w.set_peer_mpr(2);
+  CHECK(w.can_send(256));
+  CHECK(!w.can_send(128));
+  w.set_peer_mpr(0);  // 0 is read as the minimum range
+  CHECK_EQ(w.peer_range(), 128u);
 }
 
 NLF_TEST_MAIN()

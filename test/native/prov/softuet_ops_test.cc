@@ -193,7 +193,9 @@ TEST_CASE(senddata_and_cancel) {
   CHECK(y.e.op_context == &r2);
   size_t optlen = sizeof(size_t);
   size_t v;
-  CHECK(fi_getopt(&p.b.ep->fid, FI_OPT_ENDPOINT, FI_OPT_MIN_MULTI_RECV, &v, &optlen) == -FI_ENOPROTOOPT);
+  CHECK(fi_getopt(&p.b.ep->fid, FI_OPT_ENDPOINT, FI_OPT_MIN_MULTI_RECV, &v, &optlen) == 0);
+  CHECK_EQ(optlen, sizeof(size_t));
+  CHECK(fi_getopt(&p.b.ep->fid, FI_OPT_ENDPOINT, FI_OPT_BUFFERED_MIN, &v, &optlen) == -FI_ENOPROTOOPT);
 }
 
 TEST_CASE(rma_write_read) {

@@ -1,7 +1,8 @@
 // The softuet protocol core end to end without sockets or libfabric: two engines whose
 // packets are carried by the test, which can drop, duplicate and reorder them. Checks
 // segmentation/reassembly, matching order, RMA placement, MR protection and atomics,
-// plus the atomic engine alone and the fuzz entry point on hostile input.
+// ROD PDCs, PDC keys, CLEAR and idle CLOSE, plus the atomic engine alone and the fuzz
+// entry point on hostile input.
 #include <arpa/inet.h>
 #include <rdma/fabric.h>
 #include <rdma/fi_errno.h>
@@ -38,7 +39,9 @@ struct Net {
   std::mt19937 rng{7};
   int drop_pct = 0, dup_pct = 0;
   bool reorder = false;
+  int swap_pct = 0;  // local reordering: neighbours trade places
   explicit Net(EngineConfig cfg = EngineConfig()) : a(&ha, nullptr, cfg), b(&hb, nullptr, cfg) {}
+  Net(EngineConfig ca, EngineConfig cb) : a(&ha, nullptr, ca), b(&hb, nullptr, cb) {}
   static sockaddr_in addr() {
     sockaddr_in s{};
     s.sin_family = AF_INET;
@@ -53,6 +56,8 @@ struct Net {
       auto pk = std::move(from.sent);
       from.sent.clear();
       if (reorder) std::shuffle(pk.begin(), pk.end(), rng);
+      for (size_t i = 0; i + 1 < pk.size(); i++)
+        if ((int)(rng() % 100) < swap_pct) std::swap(pk[i], pk[i + 1]);
       for (auto &p : pk) {
         n++;
         if ((int)(rng() % 100) < drop_pct) continue;
@@ -277,6 +282,204 @@ TEST_CASE(unexpected_budget) {
   CHECK(r2 == small);
   CHECK(r3 == small);
   CHECK(n.b.stats().nack_tx[pkt::NACK_NO_PKT_BUFFER] > 0);
+}
+
+// ROD under reordering and loss: writes and reads of one cell posted back to back
+// each read exactly the value written just before it.
+TEST_CASE(rod_ordered_under_reordering) {
+  Net n;
+  n.swap_pct = 20;
+  n.drop_pct = 5;
+  std::vector<uint8_t> mem(8, 0);
+  n.hb.mrs[0x9] = MrView{mem.data(), 0, mem.size(), FI_REMOTE_READ | FI_REMOTE_WRITE};
+  const int count = 150;
+  std::vector<uint64_t> vals(count), got(count, ~0ull);
+  std::vector<std::vector<uint8_t>> wsrc(count), rdst(count);
+  for (int i = 0; i < count; i++) {
+    vals[i] = 0x5000 + i;
+    wsrc[i].resize(8);
+    memcpy(wsrc[i].data(), &vals[i], 8);
+    rdst[i].resize(8);
+    TxOp *w = op(OpKind::WRITE, wsrc[i], 8);
+    w->key = 0x9;
+    w->rod = true;
+    REQUIRE(n.a.post(w) == 0);
+    TxOp *r = op(OpKind::READ, rdst[i], 8);
+    r->key = 0x9;
+    r->rod = true;
+    REQUIRE(n.a.post(r) == 0);
+  }
+  CHECK_EQ(n.a.sent.front()[0] >> 3, (int)pkt::PDS_ROD_REQ);
+  REQUIRE(n.run([&] { return n.ha.tx.size() == 2u * count; }));
+  int bad = 0;
+  for (int i = 0; i < count; i++) {
+    memcpy(&got[i], rdst[i].data(), 8);
+    bad += got[i] != vals[i];
+  }
+  CHECK_EQ(bad, 0);
+  for (auto &c : n.ha.tx) CHECK_EQ(c.err, 0);
+  CHECK(n.b.stats().rod_ooo_drops > 0);
+  CHECK(n.b.stats().nack_tx[pkt::NACK_ROD_OOO] > 0);
+  CHECK(n.a.stats().rod_goback > 0);
+}
+
+// One PDC per {peer, mode, traffic class}; each opens with SYN.
+TEST_CASE(pdc_per_mode_and_traffic_class) {
+  Net n;
+  std::vector<uint8_t> s = pattern(100, 1);
+  std::vector<std::vector<uint8_t>> d(5, std::vector<uint8_t>(100));
+  int ctx[5];
+  for (int i = 0; i < 5; i++) n.b.post_recv(recv(d[i], &ctx[i]));
+  struct { bool rod; uint8_t tc; } k[5] = {{false, 0}, {true, 0}, {false, 10}, {false, 0}, {true, 10}};
+  for (int i = 0; i < 5; i++) {
+    TxOp *o = op(OpKind::SEND, s, 100);
+    o->rod = k[i].rod;
+    o->tc = k[i].tc;
+    REQUIRE(n.a.post(o) == 0);
+  }
+  REQUIRE(n.run([&] { return n.ha.tx.size() == 5 && n.hb.rx.size() == 5; }));
+  CHECK_EQ(n.a.stats().pdc_opened, 4u);
+  CHECK_EQ(n.b.stats().pdc_opened, 4u);
+  for (auto &c : n.hb.rx) CHECK_EQ(c.err, 0);
+}
+
+// Idle PDCs: CLEAR first, then the CLOSE handshake frees both sides; the next
+// operation opens a new PDC. Under loss the CLOSE or its ACK may be lost.
+void idle_close_rounds(int drop) {
+  EngineConfig cfg;
+  cfg.pdc_idle_ns = 100'000'000;
+  Net n(cfg);
+  n.drop_pct = drop;
+  std::vector<uint8_t> s = pattern(20000, 2);
+  for (int round = 1; round <= 4; round++) {
+    std::vector<uint8_t> d(20000);
+    int ctx;
+    n.b.post_recv(recv(d, &ctx));
+    REQUIRE(n.a.post(op(OpKind::SEND, s, s.size())) == 0);
+    REQUIRE(n.run([&] { return n.ha.tx.size() == (size_t)round && n.hb.rx.size() == (size_t)round; }));
+    CHECK(d == s);
+    CHECK_EQ(n.a.stats().pdc_opened, (uint64_t)round);
+    REQUIRE(n.run([&] { return n.a.stats().pdc_closed == (uint64_t)round && n.b.stats().pdc_closed == (uint64_t)round; },
+                  2000));
+    CHECK(!n.b.has_targets());
+    CHECK(!n.a.busy());
+  }
+  for (auto &c : n.ha.tx) CHECK_EQ(c.err, 0);
+  CHECK(n.a.stats().clear_tx >= 1);
+  CHECK_EQ(n.a.stats().pdc_failed, 0u);
+  if (!drop) CHECK_EQ(n.a.stats().close_tx, 4u);
+}
+TEST_CASE(idle_close_clean) { idle_close_rounds(0); }
+TEST_CASE(idle_close_lossy) { idle_close_rounds(30); }
+
+// An initiator that never closes on its own closes when the idle target asks.
+TEST_CASE(target_requests_close) {
+  EngineConfig ca, cb;
+  ca.pdc_idle_ns = 0;
+  cb.pdc_idle_ns = 50'000'000;
+  Net n(ca, cb);
+  std::vector<uint8_t> s = pattern(300, 3), d(300);
+  int ctx;
+  n.b.post_recv(recv(d, &ctx));
+  REQUIRE(n.a.post(op(OpKind::SEND, s, s.size())) == 0);
+  REQUIRE(n.run([&] { return n.ha.tx.size() == 1 && n.hb.rx.size() == 1; }));
+  REQUIRE(n.run([&] { return n.a.stats().pdc_closed == 1 && n.b.stats().pdc_closed == 1; }, 2000));
+  CHECK(n.b.stats().close_req_tx >= 1);
+}
+
+// SES JobID check: requests of another job are answered BAD_JOBID, never executed.
+TEST_CASE(foreign_job_refused) {
+  EngineConfig ca, cb;
+  ca.job_id = 7;
+  cb.job_id = 1;
+  Net n(ca, cb);
+  std::vector<uint8_t> mem(4096, 0x11), data = pattern(9000, 5), back(100), d(9000);
+  n.hb.mrs[0x3] = MrView{mem.data(), 0, mem.size(), FI_REMOTE_READ | FI_REMOTE_WRITE};
+  int ctx;
+  n.b.post_recv(recv(d, &ctx));
+  REQUIRE(n.a.post(op(OpKind::SEND, data, data.size())) == 0);
+  TxOp *w = op(OpKind::WRITE, data, 100);
+  w->key = 0x3;
+  REQUIRE(n.a.post(w) == 0);
+  TxOp *r = op(OpKind::READ, back, 100);
+  r->key = 0x3;
+  REQUIRE(n.a.post(r) == 0);
+  REQUIRE(n.run([&] { return n.ha.tx.size() == 3; }));
+  for (auto &c : n.ha.tx) {
+    CHECK_EQ(c.err, FI_EACCES);
+    CHECK_EQ(c.uet_rc, pkt::RC_BAD_JOBID);
+  }
+  CHECK(n.hb.rx.empty());
+  for (uint8_t x : mem) CHECK_EQ(x, 0x11);
+  CHECK(n.b.stats().bad_job_rx >= 3);
+}
+
+// The initiator keeps at most the peer's advertised range (ACK_CC mpr x 128) in flight,
+// and 128 before the first ACK.
+TEST_CASE(mpr_window_follows_peer) {
+  for (uint32_t peer_mpr : {128u, 256u}) {
+    EngineConfig ca, cb;
+    ca.mpr = 256;
+    cb.mpr = peer_mpr;
+    ca.nscc = ca.rccc = false;  // the PDS window alone: no CC window or credit in the way
+    Net n(ca, cb);
+    size_t big = 4096 * 400;
+    std::vector<uint8_t> mem(big), data = pattern(big, 1);
+    n.hb.mrs[0x4] = MrView{mem.data(), 0, big, FI_REMOTE_WRITE};
+    TxOp *w = op(OpKind::WRITE, data, big);
+    w->key = 0x4;
+    w->length = (uint32_t)big;
+    REQUIRE(n.a.post(w) == 0);
+    CHECK_EQ(n.a.sent.size(), 128u);  // the peer's range is not known yet
+    size_t most = 0;
+    for (int i = 0; i < 6; i++) {
+      // Each step delivers what is in flight and returns the ACKs; what a sends in
+      // answer (plus what is still unacknowledged) stays within the range.
+      n.step();
+      most = std::max(most, n.a.sent.size());
+    }
+    if (peer_mpr == 128) CHECK(most <= 128u);
+    else CHECK(most > 128u);
+    REQUIRE(n.run([&] { return n.ha.tx.size() == 1; }));
+    CHECK(mem == data);
+  }
+}
+
+// A target whose initiator went silent asks for CLOSE three times, then frees its
+// side in error; what it still buffers unexpected from that peer keeps it alive. When
+// the initiator comes back, its operations reopen the PDC.
+TEST_CASE(target_drops_silent_initiator) {
+  EngineConfig ca, cb;
+  ca.pdc_idle_ns = 0;
+  cb.pdc_idle_ns = 40'000'000;
+  Net n(ca, cb);
+  std::vector<uint8_t> s = pattern(500, 4), d(500);
+  REQUIRE(n.a.post(op(OpKind::SEND, s, s.size())) == 0);  // unexpected at b
+  REQUIRE(n.run([&] { return n.ha.tx.size() == 1; }));
+  n.drop_pct = 100;  // the initiator is gone
+  n.run([] { return false; }, 40);  // 800 ms of timers
+  CHECK(n.b.has_targets());  // held by the unexpected message
+  CHECK_EQ(n.b.stats().close_req_tx, 3u);
+  int ctx;
+  n.b.post_recv(recv(d, &ctx));
+  CHECK(d == s);
+  REQUIRE(n.run([&] { return !n.b.has_targets(); }, 100));
+  CHECK_EQ(n.b.stats().pdc_closed_err, 1u);
+  CHECK_EQ(n.b.stats().pdc_closed, 0u);
+  // The initiator was only unreachable: its next operations meet INV_DPDCID and move to
+  // a new PDC (SYN) instead of failing.
+  n.drop_pct = 0;
+  std::vector<uint8_t> s2 = pattern(9000, 5), d2(9000), d3(500);
+  n.b.post_recv(recv(d2, &ctx));
+  n.b.post_recv(recv(d3, &ctx));
+  REQUIRE(n.a.post(op(OpKind::SEND, s2, s2.size())) == 0);
+  REQUIRE(n.a.post(op(OpKind::SEND, s, s.size())) == 0);
+  REQUIRE(n.run([&] { return n.ha.tx.size() == 3 && n.hb.rx.size() == 3; }));
+  for (auto &c : n.ha.tx) CHECK_EQ(c.err, 0);
+  CHECK(d2 == s2);
+  CHECK(d3 == s);
+  CHECK_EQ(n.a.stats().pdc_reopened, 1u);
+  CHECK_EQ(n.a.stats().pdc_failed, 0u);
 }
 
 TEST_CASE(atomic_engine) {
