@@ -33,9 +33,16 @@ void SuDomain::wake() {
   if (wakefd >= 0) (void)!write(wakefd, &one, sizeof one);
 }
 
-void SuDomain::progress_locked(bool timers) {
+void SuDomain::flush_locked() {
+  tx_deferred.store(false, std::memory_order_relaxed);
   for (SuEp *ep : eps)
-    if (ep->eng) ep->eng->poll_rx(256);
+    if (ep->eng) ep->eng->flush();
+}
+
+void SuDomain::progress_locked(bool timers, bool defer) {
+  if (tx_deferred.load(std::memory_order_relaxed)) flush_locked();
+  for (SuEp *ep : eps)
+    if (ep->eng) ep->eng->poll_rx(256, !defer);
   uint64_t now = Engine::now_ns();
   if (timers || now - last_timer >= 1000000) {
     last_timer = now;
@@ -52,9 +59,13 @@ void progress_main(SuDomain *d) {
       // The application is polling and progressing itself: stay off the lock and the
       // CPU. A blocking reader (sread, trywait) clears app_poll_ns and wakes us.
       pollfd pw{d->wakefd, POLLIN, 0};
-      if (poll(&pw, 1, 5) > 0) {
+      if (poll(&pw, 1, d->tx_deferred.load(std::memory_order_relaxed) ? 1 : 5) > 0) {
         uint64_t v;
         (void)!read(d->wakefd, &v, sizeof v);
+      }
+      if (d->tx_deferred.load(std::memory_order_relaxed)) {
+        std::lock_guard<std::mutex> g(d->mu);
+        if (d->tx_deferred.load(std::memory_order_relaxed)) d->flush_locked();
       }
       continue;
     }
@@ -378,7 +389,10 @@ void SuCq::push(const CqEntry &e) {
   q.push_back(e);
   n.store(q.size(), std::memory_order_release);
   uint64_t one = 1;
-  if (efd >= 0) (void)!write(efd, &one, sizeof one);
+  if (efd >= 0 && !signaled) {
+    signaled = true;
+    (void)!write(efd, &one, sizeof one);
+  }
 }
 
 namespace {
@@ -404,15 +418,21 @@ size_t entry_size(fi_cq_format f) {
 ssize_t cq_readfrom(fid_cq *cq, void *buf, size_t count, fi_addr_t *src) {
   auto *c = reinterpret_cast<SuCq *>(cq);
   SuDomain *d = c->dom;
+  std::unique_lock<std::mutex> g(d->mu, std::defer_lock);
   if (c->n.load(std::memory_order_acquire) == 0) {
     // Progress inline, but never wait for the lock: the progress thread has it.
-    std::unique_lock<std::mutex> g(d->mu, std::try_to_lock);
-    if (!g.owns_lock()) return -FI_EAGAIN;
+    if (!g.try_lock()) return -FI_EAGAIN;
     d->app_poll_ns.store(Engine::now_ns(), std::memory_order_relaxed);
-    d->progress_locked(false);
-    if (c->q.empty()) return -FI_EAGAIN;
+    d->progress_locked(false, true);
+    if (c->q.empty()) {
+      d->flush_locked();
+      return -FI_EAGAIN;
+    }
+    // Completions for the caller: what this pass queued leaves with its next post.
+    d->tx_deferred.store(true, std::memory_order_relaxed);
+  } else {
+    g.lock();
   }
-  std::lock_guard<std::mutex> g(d->mu);
   if (c->q.empty()) return -FI_EAGAIN;
   if (c->q.front().err) return -FI_EAVAIL;
   size_t es = entry_size(c->fmt);
@@ -473,8 +493,10 @@ ssize_t cq_sreadfrom(fid_cq *cq, void *buf, size_t count, fi_addr_t *src, const 
     pollfd p{c->efd, POLLIN, 0};
     int wait = (int)std::min<uint64_t>(deadline - now, c->dom->manual ? 1 : 100);
     if (poll(&p, 1, wait) > 0) {
+      std::lock_guard<std::mutex> g(c->dom->mu);
       uint64_t v;
       (void)!read(c->efd, &v, sizeof v);
+      c->signaled = false;
     }
   }
 }
@@ -701,6 +723,7 @@ int trywait(fid_fabric *fab, fid **fids, int count) {
       uint64_t v;
       while (read(c->efd, &v, sizeof v) > 0) {
       }
+      c->signaled = false;
     } else if (fids[i]->fclass == FI_CLASS_CNTR) {
       continue;
     } else {
