@@ -110,6 +110,13 @@ struct Engine::InitPdc {
   std::deque<TxOp *> queue;                       // not fully packetized yet
   std::unordered_map<uint16_t, TxOp *> inflight;  // by message id, until complete
   double inflight_bytes = 0;                       // payload bytes sent, not yet ACKed
+  // RTO recovery: only the oldest expired packet is resent at once; the answer to it
+  // (an ACK naming rto_psn) comes after the target has seen everything sent before,
+  // so whatever below rto_end is still unacknowledged then is really lost. A target
+  // that was merely descheduled thus costs one packet, not a window of duplicates.
+  bool rto_wait = false;
+  uint32_t rto_psn = 0, rto_end = 0;
+  uint64_t rto_at = 0;
 #ifdef SOFTUET_HAVE_NSCC
   std::unique_ptr<cms::Nscc> cc;                   // NSCC window; null when disabled
 #endif
@@ -572,6 +579,13 @@ void Engine::handle_ack(const uint8_t *b, size_t len, const sockaddr_in &from) {
   p->tx.on_cack(a.cack_psn, settle);
   p->tx.on_sack(a.cack_psn + a.sack_psn_offset, a.sack_bitmap, settle);
   uint32_t psn = a.cack_psn + a.ack_psn_offset;
+  if (p->rto_wait && psn == p->rto_psn) {
+    p->rto_wait = false;
+    p->tx.for_each([&](TxPkt &pk) {
+      if (pk.acked || pk.delivered || pk.psn == psn || !psn_lt(pk.psn, p->rto_end) || pk.sent_ns > p->rto_at) return;
+      send_req(p, (TxOp *)pk.op, pk, true);
+    });
+  }
   if (a.nh == NH_RSP_DATA) {
     TxPkt *pk = p->tx.find(psn);
     if (pk && !pk->acked && pk->needs_rsp_data) {
@@ -1293,7 +1307,7 @@ void Engine::on_timer(uint64_t now) {
   for (InitPdc *p : pdcs) {
     due_.clear();
     p->tx.due(now, cfg_.rto_ns, due_);
-    bool failed = false;
+    bool failed = false, rto_sent = false;
     for (uint32_t psn : due_) {
       TxPkt *pk = p->tx.find(psn);
       if (!pk || pk->acked) continue;
@@ -1301,6 +1315,17 @@ void Engine::on_timer(uint64_t now) {
         fail_pdc(p, FI_ETIMEDOUT);
         failed = true;
         break;
+      }
+      if (!pk->delivered && now - pk->sent_ns >= cfg_.rto_ns << std::min<uint32_t>(pk->retries, 6)) {
+        if (rto_sent) {
+          pk->sent_ns = now;  // re-armed: the answer to the first one decides
+          continue;
+        }
+        rto_sent = true;
+        p->rto_wait = true;
+        p->rto_psn = psn;
+        p->rto_end = p->tx.next_psn();
+        p->rto_at = now;
       }
 #ifdef SOFTUET_HAVE_NSCC
       if (p->cc && now - pk->sent_ns >= cfg_.rto_ns) p->cc->onTimeout(pk->len, (double)now, p->inflight_bytes);
