@@ -45,9 +45,11 @@ UdpSock::~UdpSock() {
 int UdpSock::open(const sockaddr_in &addr, uint16_t port_base) {
   fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return -errno;
+  // The FORCE variants pass rmem_max/wmem_max (often 4 MiB or less) when the process
+  // may; a full receive buffer drops, and each drop costs an RTO or a SACK round.
   int sz = 8 << 20;
-  setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
-  setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+  if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz)) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+  if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof sz)) setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
   sockaddr_in a = addr;
   a.sin_family = AF_INET;
   int err = -EADDRINUSE;

@@ -168,7 +168,9 @@ EngineConfig EngineConfig::from_env() {
   c.rto_ns = env_size("FI_SOFTUET_RTO_MS", 10) * 1000000ull;
   if (c.rto_ns == 0) c.rto_ns = 1000000;
   c.unexpected_limit = env_size("FI_SOFTUET_UNEXPECTED_MAX", 64u << 20);
-  c.mpr = (uint32_t)env_size("FI_SOFTUET_MPR", 128);
+  // 256 PSNs (1 MiB at the default MTU) in flight: on a shared host a peer is often
+  // off the CPU for a millisecond or more, and the window must cover that gap.
+  c.mpr = (uint32_t)env_size("FI_SOFTUET_MPR", 256);
   if (c.mpr < 1) c.mpr = 1;
   if (c.mpr > 256) c.mpr = 256;
   c.job_id = (uint32_t)env_size("FI_SOFTUET_JOB_ID", 1) & 0xffffff;
