@@ -1260,10 +1260,10 @@ constexpr int kRxBatch = 8;
 int Engine::poll_rx(int budget, bool flush_now) {
   if (!sock_) return 0;
   int total = 0;
-  now_ = now_ns();
   while (total < budget) {
     int n = sock_->recv_batch(kRxBatch);
     if (n <= 0) break;
+    if (!total) now_ = now_ns();  // not on an empty poll, which a spinning reader repeats
     for (int i = 0; i < n; i++) on_packet(sock_->buf(i), sock_->len(i), sock_->from(i));
     total += n;
     bool last = sock_->drained() || total >= budget;
