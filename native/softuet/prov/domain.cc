@@ -1,6 +1,7 @@
 // Domain (with its progress thread), MR, AV, CQ, counter and EQ objects.
 #include <arpa/inet.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -26,6 +27,11 @@ void fill_fi_ops(fi_ops &o, int (*close)(fid *)) {
 }
 uint64_t now_ms() { return Engine::now_ns() / 1000000; }
 constexpr uint64_t kSreadSpinNs = 20000;
+// Every this many empty inline polls in a row, fi_cq_read yields the CPU once. On a
+// host with more runnable threads than CPUs the peer this reader waits for is often
+// queued behind it on the same CPU; when nothing else is runnable the yield returns
+// at once.
+constexpr uint32_t kYieldEvery = 16;
 }  // namespace
 
 // ------------------------------------------------------------------ domain
@@ -427,8 +433,14 @@ ssize_t cq_readfrom(fid_cq *cq, void *buf, size_t count, fi_addr_t *src) {
     d->progress_locked(false, true);
     if (c->q.empty()) {
       d->flush_locked();
+      if (++d->empty_polls % kYieldEvery == 0) {
+        // A reader spinning on nothing: let a peer sharing this CPU run and answer.
+        g.unlock();
+        sched_yield();
+      }
       return -FI_EAGAIN;
     }
+    d->empty_polls = 0;
     // Completions for the caller: what this pass queued leaves with its next post.
     d->tx_deferred.store(true, std::memory_order_relaxed);
   } else {

@@ -65,6 +65,7 @@ struct SuDomain {
   // usually answers at once and they leave together with its reply, else the next
   // progress call (or the progress thread within a millisecond) sends them.
   std::atomic<bool> tx_deferred{false};
+  uint32_t empty_polls = 0;  // consecutive CQ reads whose progress found nothing
   void progress_locked(bool timers, bool defer = false);
   void flush_locked();
   void wake();
