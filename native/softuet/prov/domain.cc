@@ -83,6 +83,10 @@ void progress_main(SuDomain *d) {
         if (ep->eng && ep->eng->busy()) busy = true;
     }
     d->idle_wait.store(!busy);
+    if (!busy && d->tx_deferred.load()) {
+      busy = true;
+      d->idle_wait.store(false);
+    }
     int n = epoll_wait(d->epfd, evs, 16, busy ? 1 : 50);
     d->idle_wait.store(false);
     for (int i = 0; i < n; i++) {
@@ -442,7 +446,10 @@ ssize_t cq_readfrom(fid_cq *cq, void *buf, size_t count, fi_addr_t *src) {
     }
     d->empty_polls = 0;
     // Completions for the caller: what this pass queued leaves with its next post.
-    d->tx_deferred.store(true, std::memory_order_relaxed);
+    // A progress thread in its long idle wait must not hold them back (seq_cst pairs
+    // with its store of idle_wait before it looks at tx_deferred).
+    d->tx_deferred.store(true);
+    if (d->idle_wait.load()) d->wake();
   } else {
     g.lock();
   }
