@@ -867,7 +867,8 @@ static int client_main(char **argv)
 			args[i] = argv[i];
 		args[argc] = "--server-fd";
 		args[argc + 1] = fdarg;
-		execv("/proc/self/exe", args);
+		/* argv[0] when it is a path: under valgrind /proc/self/exe is the tool. */
+		execv(strchr(argv[0], '/') ? argv[0] : "/proc/self/exe", args);
 		fprintf(stderr, "fi_bench: exec of the server failed: %s\n", strerror(errno));
 		_exit(2);
 	}

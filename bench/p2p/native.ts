@@ -84,13 +84,14 @@ export async function fiBench(o: FiBenchOptions): Promise<Run> {
   return out;
 }
 
-export interface UdpOptions { dgrams: number[]; message: number; batch?: number; seconds?: number; modes?: string[] }
+export interface UdpOptions { dgrams: number[]; message: number; batch?: number; seconds?: number; modes?: string[]; reps?: number }
 
 export async function udpLimit(o: UdpOptions): Promise<{ rows: UdpRow[]; error?: string }> {
   const args = ['-s', o.dgrams.join(','), '-m', String(o.message), '--json'];
   if (o.batch !== undefined) args.push('-b', String(o.batch));
   if (o.seconds !== undefined) args.push('-T', String(o.seconds));
   if (o.modes) args.push('-M', o.modes.join(','));
+  if (o.reps !== undefined) args.push('-r', String(o.reps));
   const r = await exec(join(binDir(), 'udp_limit'), args, 120_000);
   try {
     const j = JSON.parse(r.stdout) as { rows: UdpRow[] };

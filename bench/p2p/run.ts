@@ -119,6 +119,12 @@ async function main(): Promise<number> {
   const find = (impl: Run['impl'], provider: string, op: Op): Run | undefined =>
     report.runs.find((r) => r.impl === impl && r.provider === provider && r.op === op && r.pairs === 1 && (op === 'pingpong' || r.window === window));
 
+  // The UDP limit is a ceiling that other load only lowers: it is measured before and
+  // after the providers and each row keeps the better of the two, so a busy moment at
+  // the end does not flatter the fractions.
+  const udpOpts = { dgrams: [4096, 9000, 65000], message: 1 << 20, seconds: Math.max(0.2, seconds * 2), reps };
+  const udpBefore = values['no-udp'] ? undefined : await udpLimit(udpOpts);
+
   for (const provider of providers) {
     for (const op of ops) {
       const native = await fiBench({ provider, op, sizes, window, seconds, reps });
@@ -139,7 +145,14 @@ async function main(): Promise<number> {
   }
 
   if (!values['no-udp']) {
-    const u = await udpLimit({ dgrams: [4096, 9000, 65000], message: 1 << 20, seconds: Math.max(0.2, seconds * 2) });
+    const u = await udpLimit(udpOpts);
+    for (const b of udpBefore?.rows ?? []) {
+      const i = u.rows.findIndex((r) => r.mode === b.mode && r.dgram === b.dgram);
+      if (i < 0) u.rows.push(b);
+      else if (b.mb_per_sec > u.rows[i].mb_per_sec) u.rows[i] = { ...b, check: u.rows[i].check === 'ok' ? b.check : u.rows[i].check };
+      else if (b.check !== 'ok') u.rows[i] = { ...u.rows[i], check: b.check };
+    }
+    if (!u.error && udpBefore?.error) u.error = udpBefore.error;
     report.udp = u.rows;
     log('\n' + formatUdp(u.rows) + (u.error ? `\n   failed: ${u.error}` : ''));
   }

@@ -19,8 +19,10 @@
 // one by one as they are queued, so each one is dropped or delayed on its own.
 #pragma once
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <array>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -58,6 +60,9 @@ class UdpSock {
   // Receives up to max datagrams; returns count (0 when none), or -errno. A GRO
   // super-datagram counts as the segments it is made of.
   int recv_batch(int max);
+  // Whether the last recv_batch drained the socket (it returned fewer messages than it
+  // asked for), so another call would only cost an empty syscall.
+  bool drained() const { return drained_; }
   const uint8_t *buf(int i) const { return rx_[i].p; }
   size_t len(int i) const { return rx_[i].len; }
   const sockaddr_in &from(int i) const { return froms_[rx_[i].from]; }
@@ -95,6 +100,11 @@ class UdpSock {
     int from;
   };
   std::vector<std::vector<uint8_t>> bufs_;
+  // recvmmsg arguments, set up once: an empty poll is then one syscall and nothing more.
+  std::vector<mmsghdr> rmsgs_;
+  std::vector<iovec> riovs_;
+  std::vector<std::array<uint8_t, 64>> rctl_;
+  bool drained_ = true;
   std::vector<RxView> rx_;
   std::vector<sockaddr_in> froms_;
 };

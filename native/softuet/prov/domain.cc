@@ -1,6 +1,7 @@
 // Domain (with its progress thread), MR, AV, CQ, counter and EQ objects.
 #include <arpa/inet.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -25,6 +26,12 @@ void fill_fi_ops(fi_ops &o, int (*close)(fid *)) {
   o.ops_set = enosys;
 }
 uint64_t now_ms() { return Engine::now_ns() / 1000000; }
+constexpr uint64_t kSreadSpinNs = 20000;
+// Every this many empty inline polls in a row, fi_cq_read yields the CPU once. On a
+// host with more runnable threads than CPUs the peer this reader waits for is often
+// queued behind it on the same CPU; when nothing else is runnable the yield returns
+// at once.
+constexpr uint32_t kYieldEvery = 16;
 }  // namespace
 
 // ------------------------------------------------------------------ domain
@@ -33,9 +40,16 @@ void SuDomain::wake() {
   if (wakefd >= 0) (void)!write(wakefd, &one, sizeof one);
 }
 
-void SuDomain::progress_locked(bool timers) {
+void SuDomain::flush_locked() {
+  tx_deferred.store(false, std::memory_order_relaxed);
   for (SuEp *ep : eps)
-    if (ep->eng) ep->eng->poll_rx(256);
+    if (ep->eng) ep->eng->flush();
+}
+
+void SuDomain::progress_locked(bool timers, bool defer) {
+  if (tx_deferred.load(std::memory_order_relaxed)) flush_locked();
+  for (SuEp *ep : eps)
+    if (ep->eng) ep->eng->poll_rx(256, !defer);
   uint64_t now = Engine::now_ns();
   if (timers || now - last_timer >= 1000000) {
     last_timer = now;
@@ -52,9 +66,13 @@ void progress_main(SuDomain *d) {
       // The application is polling and progressing itself: stay off the lock and the
       // CPU. A blocking reader (sread, trywait) clears app_poll_ns and wakes us.
       pollfd pw{d->wakefd, POLLIN, 0};
-      if (poll(&pw, 1, 5) > 0) {
+      if (poll(&pw, 1, d->tx_deferred.load(std::memory_order_relaxed) ? 1 : 5) > 0) {
         uint64_t v;
         (void)!read(d->wakefd, &v, sizeof v);
+      }
+      if (d->tx_deferred.load(std::memory_order_relaxed)) {
+        std::lock_guard<std::mutex> g(d->mu);
+        if (d->tx_deferred.load(std::memory_order_relaxed)) d->flush_locked();
       }
       continue;
     }
@@ -65,6 +83,10 @@ void progress_main(SuDomain *d) {
         if (ep->eng && ep->eng->busy()) busy = true;
     }
     d->idle_wait.store(!busy);
+    if (!busy && d->tx_deferred.load()) {
+      busy = true;
+      d->idle_wait.store(false);
+    }
     int n = epoll_wait(d->epfd, evs, 16, busy ? 1 : 50);
     d->idle_wait.store(false);
     for (int i = 0; i < n; i++) {
@@ -378,7 +400,10 @@ void SuCq::push(const CqEntry &e) {
   q.push_back(e);
   n.store(q.size(), std::memory_order_release);
   uint64_t one = 1;
-  if (efd >= 0) (void)!write(efd, &one, sizeof one);
+  if (efd >= 0 && !signaled) {
+    signaled = true;
+    (void)!write(efd, &one, sizeof one);
+  }
 }
 
 namespace {
@@ -404,15 +429,30 @@ size_t entry_size(fi_cq_format f) {
 ssize_t cq_readfrom(fid_cq *cq, void *buf, size_t count, fi_addr_t *src) {
   auto *c = reinterpret_cast<SuCq *>(cq);
   SuDomain *d = c->dom;
+  std::unique_lock<std::mutex> g(d->mu, std::defer_lock);
   if (c->n.load(std::memory_order_acquire) == 0) {
     // Progress inline, but never wait for the lock: the progress thread has it.
-    std::unique_lock<std::mutex> g(d->mu, std::try_to_lock);
-    if (!g.owns_lock()) return -FI_EAGAIN;
+    if (!g.try_lock()) return -FI_EAGAIN;
     d->app_poll_ns.store(Engine::now_ns(), std::memory_order_relaxed);
-    d->progress_locked(false);
-    if (c->q.empty()) return -FI_EAGAIN;
+    d->progress_locked(false, true);
+    if (c->q.empty()) {
+      d->flush_locked();
+      if (++d->empty_polls % kYieldEvery == 0) {
+        // A reader spinning on nothing: let a peer sharing this CPU run and answer.
+        g.unlock();
+        sched_yield();
+      }
+      return -FI_EAGAIN;
+    }
+    d->empty_polls = 0;
+    // Completions for the caller: what this pass queued leaves with its next post.
+    // A progress thread in its long idle wait must not hold them back (seq_cst pairs
+    // with its store of idle_wait before it looks at tx_deferred).
+    d->tx_deferred.store(true);
+    if (d->idle_wait.load()) d->wake();
+  } else {
+    g.lock();
   }
-  std::lock_guard<std::mutex> g(d->mu);
   if (c->q.empty()) return -FI_EAGAIN;
   if (c->q.front().err) return -FI_EAVAIL;
   size_t es = entry_size(c->fmt);
@@ -464,17 +504,23 @@ ssize_t cq_readerr(fid_cq *cq, fi_cq_err_entry *buf, uint64_t flags) {
 ssize_t cq_sreadfrom(fid_cq *cq, void *buf, size_t count, fi_addr_t *src, const void *cond, int timeout) {
   auto *c = reinterpret_cast<SuCq *>(cq);
   uint64_t deadline = timeout < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout;
+  // Poll inline for a few microseconds first: an answer that is already on its way
+  // then costs no sleep, no wake-up and no hand-off through the progress thread.
+  uint64_t spin_end = timeout == 0 ? 0 : Engine::now_ns() + kSreadSpinNs;
   for (;;) {
     ssize_t r = cq_readfrom(cq, buf, count, src);
     if (r != -FI_EAGAIN) return r;
+    if (Engine::now_ns() < spin_end) continue;
     uint64_t now = now_ms();
     if (now >= deadline) return -FI_EAGAIN;
     if (c->dom->app_poll_ns.exchange(0, std::memory_order_relaxed)) c->dom->wake();  // thread takes over
     pollfd p{c->efd, POLLIN, 0};
     int wait = (int)std::min<uint64_t>(deadline - now, c->dom->manual ? 1 : 100);
     if (poll(&p, 1, wait) > 0) {
+      std::lock_guard<std::mutex> g(c->dom->mu);
       uint64_t v;
       (void)!read(c->efd, &v, sizeof v);
+      c->signaled = false;
     }
   }
 }
@@ -701,6 +747,7 @@ int trywait(fid_fabric *fab, fid **fids, int count) {
       uint64_t v;
       while (read(c->efd, &v, sizeof v) > 0) {
       }
+      c->signaled = false;
     } else if (fids[i]->fclass == FI_CLASS_CNTR) {
       continue;
     } else {

@@ -76,7 +76,13 @@ struct SuDomain {
   std::atomic<uint64_t> app_poll_ns{0};
   std::atomic<bool> idle_wait{false};  // progress thread in its long (idle) epoll wait
   FaultConfig faults;
-  void progress_locked(bool timers);
+  // Transmissions left queued by a CQ read that returned completions: the application
+  // usually answers at once and they leave together with its reply, else the next
+  // progress call (or the progress thread within a millisecond) sends them.
+  std::atomic<bool> tx_deferred{false};
+  uint32_t empty_polls = 0;  // consecutive CQ reads whose progress found nothing
+  void progress_locked(bool timers, bool defer = false);
+  void flush_locked();
   void wake();
   void kick() {
     if (idle_wait.load(std::memory_order_relaxed)) wake();
@@ -101,6 +107,10 @@ struct SuCq {
   // on an empty CQ does not starve the progress thread of that lock.
   std::atomic<size_t> n{0};
   int efd = -1;
+  // efd has been written and not read back since: level-triggered waiters already see
+  // it readable, so further entries need no write (a syscall per completion). Read and
+  // cleared only under the domain lock, like push.
+  bool signaled = false;
   std::atomic<int> refs{0};
   std::string errtext;
   void push(const CqEntry &e);

@@ -125,6 +125,13 @@ struct Engine::InitPdc {
   std::deque<TxOp *> queue;                       // not fully packetized yet
   std::unordered_map<uint16_t, TxOp *> inflight;  // by message id, until complete
   double inflight_bytes = 0;                       // payload bytes sent, not yet ACKed
+  // RTO recovery: only the oldest expired packet is resent at once; the answer to it
+  // (an ACK naming rto_psn) comes after the target has seen everything sent before,
+  // so whatever below rto_end is still unacknowledged then is really lost. A target
+  // that was merely descheduled thus costs one packet, not a window of duplicates.
+  bool rto_wait = false;
+  uint32_t rto_psn = 0, rto_end = 0;
+  uint64_t rto_at = 0;
 #ifdef SOFTUET_HAVE_NSCC
   std::unique_ptr<cms::Nscc> cc;                   // NSCC window; null when disabled
   std::unique_ptr<cms::RcccSender> rs;             // RCCC credit; null when disabled
@@ -191,13 +198,18 @@ struct Engine::TgtPdc {
 
 EngineConfig EngineConfig::from_env() {
   EngineConfig c;
+  // 4 KiB payloads by default, as UET's standard MTU; 8 KiB ones still fit a 9000-byte
+  // jumbo frame and halve the per-packet work (headers, CRC set-up, ACKs, window slots),
+  // and with MPR 256 make a 2 MiB window.
   c.mtu = env_size("FI_SOFTUET_MTU", 4096);
   if (c.mtu < 256) c.mtu = 256;
   if (c.mtu > 16000) c.mtu = 16000;  // 14-bit payload_length on non-SOM packets
   c.rto_ns = env_size("FI_SOFTUET_RTO_MS", 10) * 1000000ull;
   if (c.rto_ns == 0) c.rto_ns = 1000000;
   c.unexpected_limit = env_size("FI_SOFTUET_UNEXPECTED_MAX", 64u << 20);
-  c.mpr = (uint32_t)env_size("FI_SOFTUET_MPR", 128);
+  // 256 PSNs (1 MiB at the default MTU) in flight: on a shared host a peer is often
+  // off the CPU for a millisecond or more, and the window must cover that gap.
+  c.mpr = (uint32_t)env_size("FI_SOFTUET_MPR", 256);
   if (c.mpr < 1) c.mpr = 1;
   if (c.mpr > 256) c.mpr = 256;
   c.job_id = (uint32_t)env_size("FI_SOFTUET_JOB_ID", 1) & 0xffffff;
@@ -634,6 +646,13 @@ void Engine::handle_ack(const uint8_t *b, size_t len, const sockaddr_in &from) {
   p->tx.on_sack(a.cack_psn + a.sack_psn_offset, a.sack_bitmap, settle);
   cc_on_ack(p, a);
   uint32_t psn = a.cack_psn + a.ack_psn_offset;
+  if (p->rto_wait && psn == p->rto_psn) {
+    p->rto_wait = false;
+    p->tx.for_each([&](TxPkt &pk) {
+      if (pk.acked || pk.delivered || pk.psn == psn || !psn_lt(pk.psn, p->rto_end) || pk.sent_ns > p->rto_at) return;
+      send_req(p, (TxOp *)pk.op, pk, true);
+    });
+  }
   if (a.nh == NH_RSP_DATA) {
     TxPkt *pk = p->tx.find(psn);
     if (pk && !pk->acked && pk->needs_rsp_data) {
@@ -1795,17 +1814,25 @@ void Engine::on_packet(const uint8_t *buf, size_t len, const sockaddr_in &from) 
   }
 }
 
-int Engine::poll_rx(int budget) {
+// recvmmsg entries per batch: with GRO each holds a train of up to ~60 KiB, so eight
+// keep a batch (its copy-out, CRC and placement) within the L2 cache.
+constexpr int kRxBatch = 8;
+
+int Engine::poll_rx(int budget, bool flush_now) {
   if (!sock_) return 0;
   int total = 0;
-  now_ = now_ns();
   while (total < budget) {
-    int n = sock_->recv_batch(32);
+    int n = sock_->recv_batch(kRxBatch);
     if (n <= 0) break;
+    if (!total) now_ = now_ns();  // not on an empty poll, which a spinning reader repeats
     for (int i = 0; i < n; i++) on_packet(sock_->buf(i), sock_->len(i), sock_->from(i));
     total += n;
+    bool last = sock_->drained() || total >= budget;
+    // ACKs leave after every batch, not after the whole budget: the initiator's window
+    // reopens while this side works on the next batch instead of after it.
+    if (flush_now || !last) flush();
+    if (last) break;
   }
-  if (total) flush();
   return total;
 }
 
@@ -1849,7 +1876,7 @@ void Engine::on_timer(uint64_t now) {
   for (InitPdc *p : pdcs) {
     due_.clear();
     p->tx.due(now, cfg_.rto_ns, due_);
-    bool failed = false, timed_out = false;
+    bool failed = false, rto_sent = false, timed_out = false;
     for (uint32_t psn : due_) {
       TxPkt *pk = p->tx.find(psn);
       if (!pk || pk->acked) continue;
@@ -1857,6 +1884,17 @@ void Engine::on_timer(uint64_t now) {
         fail_pdc(p, FI_ETIMEDOUT);
         failed = true;
         break;
+      }
+      if (!pk->delivered && now - pk->sent_ns >= cfg_.rto_ns << std::min<uint32_t>(pk->retries, 6)) {
+        if (rto_sent) {
+          pk->sent_ns = now;  // re-armed: the answer to the first one decides
+          continue;
+        }
+        rto_sent = true;
+        p->rto_wait = true;
+        p->rto_psn = psn;
+        p->rto_end = p->tx.next_psn();
+        p->rto_at = now;
       }
 #ifdef SOFTUET_HAVE_NSCC
       // One loss event per PDC and pass: the packets of one RTO expiry were lost together.

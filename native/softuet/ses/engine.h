@@ -194,8 +194,10 @@ class Engine {
   // Cancels a posted receive with this context; true when found.
   bool cancel(void *context);
   void on_packet(const uint8_t *buf, size_t len, const sockaddr_in &from);
-  // Reads the socket until empty or budget packets; returns packets handled.
-  int poll_rx(int budget);
+  // Reads the socket until empty or budget packets; returns packets handled. With
+  // flush_now false, what the last batch produced (ACKs, data) stays queued for the
+  // caller's flush() or the next post, so it can leave with the application's reply.
+  int poll_rx(int budget, bool flush_now = true);
   void on_timer(uint64_t now_ns);
   void flush();  // pending coalesced ACKs, held reordered packet
   bool busy() const;  // anything that needs timers

@@ -75,12 +75,14 @@ TEST_CASE(crc32c_check_value) {
 }
 
 TEST_CASE(crc32c_long_inputs_match_table_path) {
-  // Lengths that reach the three-lane blocks (both block sizes), their boundaries, odd
-  // tails and unaligned starts; incremental splits must agree with one shot.
+  // Lengths that reach the three-lane blocks (both block sizes) and the carry-less
+  // folding (from 256 bytes, four accumulators from 512), their boundaries, odd tails
+  // and unaligned starts; incremental splits must agree with one shot.
   std::mt19937 rng(11);
   std::vector<uint8_t> data(3 * 1360 * 4 + 3 * 128 * 2 + 64);
   for (auto& b : data) b = uint8_t(rng());
-  const size_t lens[] = {383, 384, 385, 767, 768, 1151, 4079, 4080, 4081, 4096, 4080 + 384, 8160 + 767, data.size() - 1};
+  const size_t lens[] = {255, 256, 257, 383, 384, 385, 511, 512, 513, 767, 768, 1151, 4079, 4080, 4081, 4096,
+                         4080 + 384, 8160 + 767, 8192 + 60, data.size() - 1};
   for (size_t len : lens)
     for (size_t off = 0; off < 3; ++off) {
       const uint8_t* p = data.data() + off;
