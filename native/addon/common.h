@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <set>
+#include <unordered_set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -77,6 +78,10 @@ struct AddonData {
   std::set<Closeable*> live;
   std::vector<std::pair<int, fid_t>> orphans;
   bool initialized = false;
+  int spinning = 0;  // CQs reading every loop turn (see NCq::SpinCb)
+  // Live NativeMr wrappers: an op's buffer argument is recognised by one napi_unwrap and a
+  // lookup here (a type-tag check and then the unwrap cost two property lookups).
+  std::unordered_set<const void*> mrs;
 };
 
 AddonData* GetData(Napi::Env env);

@@ -26,6 +26,13 @@ bool NMr::Is(const Napi::Value& v) {
   return napi_check_object_type_tag(v.Env(), v, &kMrTag, &tagged) == napi_ok && tagged;
 }
 
+NMr* NMr::Find(napi_env env, napi_value v) {
+  void* p = nullptr;
+  if (napi_unwrap(env, v, &p) != napi_ok || !p) return nullptr;
+  AddonData* d = GetData(Napi::Env(env));
+  return d && d->mrs.count(p) ? static_cast<NMr*>(p) : nullptr;
+}
+
 NMr* NMr::From(const Napi::Value& v, const char* what) {
   if (!Is(v)) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a MemoryRegion");
   return Napi::ObjectWrap<NMr>::Unwrap(v.As<Napi::Object>());
@@ -63,9 +70,11 @@ NMr::NMr(const Napi::CallbackInfo& cb)
   memRef_ = Napi::Persistent(cb[1]);
   domainRef_ = Napi::Persistent(cb[0].As<Napi::Object>());
   DependOn(domain_);
+  data()->mrs.insert(static_cast<const void*>(this));
 }
 
 NMr::~NMr() {
+  if (data()) data()->mrs.erase(static_cast<const void*>(this));
   if (mr_) OrphanFid(&mr_->fid);
   if (!data()) {
     domainRef_.SuppressDestruct();

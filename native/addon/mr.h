@@ -11,6 +11,8 @@ class NMr : public Napi::ObjectWrap<NMr>, public Closeable {
   static void Init(Napi::Env env, Napi::Object exports);
   static NMr* From(const Napi::Value& v, const char* what);
   static bool Is(const Napi::Value& v);
+  // The region v wraps, or nullptr when v is something else (a view, another object).
+  static NMr* Find(napi_env env, napi_value v);
   explicit NMr(const Napi::CallbackInfo& cb);
   ~NMr() override;
   void CloseNative(bool teardown) override;
