@@ -188,9 +188,30 @@ NEndpoint::NEndpoint(const Napi::CallbackInfo& cb)
   DependOn(cq_);
   DependOn(av);
   DependOn(eq);
+  // post and inject also as own functions that carry the endpoint: the per-op call then
+  // skips unwrapping `this` (a private property lookup).
+  cell_ = new Cell{this, 1};
+  napi_property_descriptor own[2] = {
+      {"post", nullptr, nullptr, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"inject", nullptr, nullptr, nullptr, nullptr, nullptr, napi_default, nullptr}};
+  napi_callback fns[2] = {&TenArgs<&NEndpoint::Post>, &TenArgs<&NEndpoint::Inject>};
+  for (int i = 0; i < 2; i++) {
+    napi_value fn;
+    NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, own[i].utf8name, NAPI_AUTO_LENGTH, fns[i],
+                                                         cell_, &fn));
+    cell_->owners++;
+    napi_add_finalizer(env, fn, cell_, [](napi_env, void* d, void*) { DropCell(static_cast<Cell*>(d)); },
+                       nullptr, nullptr);
+    own[i].value = fn;
+  }
+  NAPI_THROW_IF_FAILED_VOID(env, napi_define_properties(env, cb.This(), 2, own));
 }
 
 NEndpoint::~NEndpoint() {
+  if (cell_) {
+    cell_->ep = nullptr;
+    DropCell(cell_);
+  }
   if (ep_) OrphanFid(&ep_->fid);
   if (info_) fi_freeinfo(info_);
   if (!data()) {
@@ -378,14 +399,19 @@ template <Napi::Value (NEndpoint::*M)(Napi::Env, const Napi::Value*)>
 napi_value NEndpoint::TenArgs(napi_env env, napi_callback_info info) {
   napi_value argv[10], self;
   size_t argc = 10;
-  if (napi_get_cb_info(env, info, &argc, argv, &self, nullptr) != napi_ok) return nullptr;
+  void* cell = nullptr;
+  if (napi_get_cb_info(env, info, &argc, argv, &self, &cell) != napi_ok) return nullptr;
   napi_value undef;
   napi_get_undefined(env, &undef);
   for (size_t i = argc; i < 10; i++) argv[i] = undef;
   try {
     NEndpoint* ep = nullptr;
-    if (napi_unwrap(env, self, reinterpret_cast<void**>(&ep)) != napi_ok || !ep)
+    if (cell) {
+      ep = static_cast<Cell*>(cell)->ep;
+      if (!ep) ThrowClosed(Napi::Env(env), "Endpoint");
+    } else if (napi_unwrap(env, self, reinterpret_cast<void**>(&ep)) != napi_ok || !ep) {
       throw Napi::TypeError::New(env, "not called on an Endpoint");
+    }
     Napi::Value a[10];
     for (int i = 0; i < 10; i++) a[i] = Napi::Value(env, argv[i]);
     return (ep->*M)(Napi::Env(env), a);

@@ -62,6 +62,16 @@ class NEndpoint : public Napi::ObjectWrap<NEndpoint>, public Closeable {
   std::vector<Napi::ObjectReference> cntrRefs_;
   size_t inflight_ = 0;
   std::deque<OpRecord*> backlog_;
+  // The endpoint as seen by its own post and inject functions; freed by whichever of the
+  // three is collected last.
+  struct Cell {
+    NEndpoint* ep;
+    int owners;
+  };
+  Cell* cell_ = nullptr;
+  static void DropCell(Cell* c) {
+    if (--c->owners == 0) delete c;
+  }
   friend class NCq;
 };
 
