@@ -64,7 +64,7 @@ function local(l: Local, what = 'buffer'): [NativeLocal, number | undefined, num
     if (offset !== undefined && (!Number.isSafeInteger(offset) || offset < 0)) throw new RangeError(`${what}.offset must be a non-negative integer`);
     if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) throw new RangeError(`${what}.length must be a non-negative integer`);
     if (mr.isClosed) throw fabricError('FI_EINVAL', `${what}: MemoryRegion is closed`);
-    return [mr.native, offset, length];
+    return [mr.native.handle, offset, length];
   }
   throw new TypeError(`${what} must be an ArrayBufferView, an ArrayBuffer or { mr: MemoryRegion, offset?, length? }`);
 }
@@ -170,7 +170,7 @@ export class Endpoint {
       const { offset, length } = x;
       if ((offset === undefined || (Number.isSafeInteger(offset) && offset >= 0))
           && (length === undefined || (Number.isSafeInteger(length) && length >= 0))) {
-        return this.native.post(kind, x.mr.native, offset, length, dest, tag, ignore, raddr, rkey, data);
+        return this.native.post(kind, x.mr.native.handle, offset, length, dest, tag, ignore, raddr, rkey, data);
       }
     }
     const [l, o, n] = local(buf);

@@ -423,7 +423,21 @@ void NCq::Cancel(Napi::Env env, OpRecord* op, int err, const std::string& msg) {
 
 void NCq::Complete(Napi::Env env, OpRecord* op, const fi_cq_tagged_entry& e, fi_addr_t src) {
   napi_value value;
-  if (op->IsRecv()) {
+  AddonData* d;
+  if (op->IsRecv() && (d = data()) && !d->completionMaker.IsEmpty()) {
+    napi_value argv[4], undef;
+    napi_get_undefined(env, &undef);
+    napi_create_double(env, static_cast<double>(e.len), &argv[0]);
+    argv[1] = op->kind == kOpTRecv ? static_cast<napi_value>(U64(env, e.tag)) : undef;
+    argv[2] = (e.flags & FI_REMOTE_CQ_DATA) ? static_cast<napi_value>(U64(env, e.data)) : undef;
+    argv[3] = src != FI_ADDR_NOTAVAIL && src != FI_ADDR_UNSPEC ? static_cast<napi_value>(U64(env, src)) : undef;
+    if (napi_call_function(env, undef, d->completionMaker.Value(), 4, argv, &value) != napi_ok) {
+      // cannot happen with lib/fabric's maker; settle rather than leave the op hanging
+      napi_value exc;
+      napi_get_and_clear_last_exception(env, &exc);
+      value = exc;
+    }
+  } else if (op->IsRecv()) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("length", Napi::Number::New(env, static_cast<double>(e.len)));
     if (e.flags & FI_REMOTE_CQ_DATA) o.Set("data", U64(env, e.data));
@@ -620,10 +634,12 @@ void NCq::OnLoop() {
   }
 }
 
-void NCq::Active() {
+void NCq::Active(bool traffic) {
   if (!spin_) return;
   lastActive_ = uv_hrtime();
-  if (!spinOn_ && (inflight_ > 0 || !backlogged_.empty())) Spin(true);
+  // Under manual progress, traffic with nothing in flight is a peer's RMA into our
+  // memory: it lands only while the CQ is read.
+  if (!spinOn_ && (inflight_ > 0 || !backlogged_.empty() || (traffic && manual_))) Spin(true);
 }
 
 void NCq::Spin(bool on) {
@@ -638,7 +654,7 @@ void NCq::SpinCb(uv_idle_t* h) {
   auto* self = static_cast<NCq*>(h->data);
   if (!self->cq_) return;
   bool busy = self->inflight_ > 0 || !self->backlogged_.empty();
-  if (!busy || uv_hrtime() - self->lastActive_ > kSpinNs) {
+  if ((!busy && !self->manual_) || uv_hrtime() - self->lastActive_ > kSpinNs) {
     self->Spin(false);
     return;
   }
@@ -652,7 +668,8 @@ void NCq::SpinCb(uv_idle_t* h) {
   // round the loop (a poll syscall and the other handles): a reply that lands meanwhile
   // is delivered sooner. With several spinning, each must get its turn instead, since
   // under manual progress one may be what moves the other's data.
-  if (n == 0 && self->backlogged_.empty() && self->data() && self->data()->spinning == 1) {
+  if (n == 0 && self->inflight_ > 0 && self->backlogged_.empty() && self->data() &&
+      self->data()->spinning == 1) {
     uint64_t until = uv_hrtime() + kInnerSpinNs;
     while (n == 0 && self->cq_ && uv_hrtime() < until) n = self->Drain(env, kMaxPerDrain);
   }
@@ -665,7 +682,7 @@ void NCq::PollCb(uv_poll_t* h, int status, int) {
   auto* self = static_cast<NCq*>(h->data);
   if (status < 0) return;
   // Traffic on the fd: a target of RMA sees no completion for it, yet must keep reading.
-  self->Active();
+  self->Active(true);
   self->OnLoop();
 }
 

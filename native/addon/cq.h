@@ -148,7 +148,8 @@ class NCq : public Napi::ObjectWrap<NCq>, public Closeable {
   void Unlink(OpRecord* op);
   void Recycle(OpRecord* op);
   void Spin(bool on);
-  void Active();  // a post, completion or fd wake-up: keep reading every turn for a while
+  // A post, completion or (traffic) fd wake-up: keep reading every turn for a while.
+  void Active(bool traffic = false);
 
   napi_env env_;
   fid_cq* cq_ = nullptr;

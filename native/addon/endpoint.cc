@@ -280,7 +280,11 @@ void NEndpoint::Local(Napi::Env env, OpRecord* op, const Napi::Value& local, con
                       void** desc, const char* what) {
   uint8_t* base;
   size_t size;
-  NMr* mr = local.IsObject() ? NMr::Find(env, local) : nullptr;
+  napi_valuetype t = napi_undefined;
+  napi_typeof(env, local, &t);
+  NMr* mr = t == napi_object ? NMr::Find(env, local) : t == napi_number ? NMr::ByHandle(env, local) : nullptr;
+  if (t == napi_number && !mr)
+    throw Napi::TypeError::New(env, std::string(what) + " names no MemoryRegion that is still open");
   if (mr) {
     mr->mr(env);
     if (mr->domain() != domain_)
@@ -476,8 +480,11 @@ Napi::Value NEndpoint::Inject(Napi::Env env, const Napi::Value* cb) {
   CheckCap(env, info_, e, kind);
   uint8_t* base;
   size_t size;
-  if (NMr::Is(cb[1])) {
-    NMr* mr = Napi::ObjectWrap<NMr>::Unwrap(cb[1].As<Napi::Object>());
+  napi_valuetype t = napi_undefined;
+  napi_typeof(env, cb[1], &t);
+  NMr* mr = t == napi_object ? NMr::Find(env, cb[1]) : t == napi_number ? NMr::ByHandle(env, cb[1]) : nullptr;
+  if (t == napi_number && !mr) throw Napi::TypeError::New(env, "buffer names no MemoryRegion that is still open");
+  if (mr) {
     mr->mr(env);
     base = mr->ptr();
     size = mr->length();
