@@ -64,7 +64,7 @@ function local(l: Local, what = 'buffer'): [NativeLocal, number | undefined, num
     if (offset !== undefined && (!Number.isSafeInteger(offset) || offset < 0)) throw new RangeError(`${what}.offset must be a non-negative integer`);
     if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) throw new RangeError(`${what}.length must be a non-negative integer`);
     if (mr.isClosed) throw fabricError('FI_EINVAL', `${what}: MemoryRegion is closed`);
-    return [mr.native, offset, length];
+    return [mr.native.handle, offset, length];
   }
   throw new TypeError(`${what} must be an ArrayBufferView, an ArrayBuffer or { mr: MemoryRegion, offset?, length? }`);
 }
@@ -86,14 +86,18 @@ function tagOf(v: bigint | undefined, what: string): bigint | undefined {
   return v;
 }
 
-/** Remote address and key for `len` bytes at `offset` of `remote`, checked against its length. */
-function remoteAt(remote: RemoteRegion, offset: number, len: number, op: string): [bigint, bigint] {
+/** Remote address for `len` bytes at `offset` of `remote`, checked against its length. */
+function remoteAddr(remote: RemoteRegion, offset: number, len: number, op: string): bigint {
   checkRemote(remote, 'remote');
   if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError('remoteOffset must be a non-negative integer');
   if (offset + len > remote.length) {
     throw fabricError('FI_EINVAL', `${op} of ${len} bytes at remote offset ${offset} exceeds the remote region's ${remote.length} bytes`);
   }
-  return [remote.addr + BigInt(offset), remote.key];
+  return offset === 0 ? remote.addr : remote.addr + BigInt(offset);
+}
+
+function remoteAt(remote: RemoteRegion, offset: number, len: number, op: string): [bigint, bigint] {
+  return [remoteAddr(remote, offset, len, op), remote.key];
 }
 
 function reject(e: unknown): Promise<never> { return Promise.reject(e); }
@@ -157,6 +161,18 @@ export class Endpoint {
 
   private post(kind: number, buf: Local, dest: bigint | undefined, tag?: bigint, ignore?: bigint,
                raddr?: bigint, rkey?: bigint, data?: bigint): Promise<unknown> {
+    // the per-op path: no intermediate array for the buffer's parts
+    if (ArrayBuffer.isView(buf) || buf instanceof ArrayBuffer) {
+      return this.native.post(kind, buf, undefined, undefined, dest, tag, ignore, raddr, rkey, data);
+    }
+    const x = buf as { mr?: unknown; offset?: number; length?: number };
+    if (x && typeof x === 'object' && x.mr instanceof MemoryRegion && !x.mr.isClosed) {
+      const { offset, length } = x;
+      if ((offset === undefined || (Number.isSafeInteger(offset) && offset >= 0))
+          && (length === undefined || (Number.isSafeInteger(length) && length >= 0))) {
+        return this.native.post(kind, x.mr.native.handle, offset, length, dest, tag, ignore, raddr, rkey, data);
+      }
+    }
     const [l, o, n] = local(buf);
     return this.native.post(kind, l, o, n, dest, tag, ignore, raddr, rkey, data);
   }
@@ -192,23 +208,23 @@ export class Endpoint {
 
   write(buf: Local, dest: bigint | undefined, remote: RemoteRegion, remoteOffset = 0): Promise<void> {
     try {
-      const [ra, rk] = remoteAt(remote, remoteOffset, localLength(buf), 'write');
-      return this.post(K.write, buf, this.dst(dest), undefined, undefined, ra, rk) as Promise<void>;
+      const ra = remoteAddr(remote, remoteOffset, localLength(buf), 'write');
+      return this.post(K.write, buf, this.dst(dest), undefined, undefined, ra, remote.key) as Promise<void>;
     } catch (e) { return reject(e); }
   }
 
   /** RMA write that also raises a completion with `data` at the target (CompletionQueue.remoteData). */
   writedata(buf: Local, dest: bigint | undefined, remote: RemoteRegion, data: bigint, remoteOffset = 0): Promise<void> {
     try {
-      const [ra, rk] = remoteAt(remote, remoteOffset, localLength(buf), 'writedata');
-      return this.post(K.writedata, buf, this.dst(dest), undefined, undefined, ra, rk, tagOf(data, 'data')) as Promise<void>;
+      const ra = remoteAddr(remote, remoteOffset, localLength(buf), 'writedata');
+      return this.post(K.writedata, buf, this.dst(dest), undefined, undefined, ra, remote.key, tagOf(data, 'data')) as Promise<void>;
     } catch (e) { return reject(e); }
   }
 
   read(buf: Local, dest: bigint | undefined, remote: RemoteRegion, remoteOffset = 0): Promise<void> {
     try {
-      const [ra, rk] = remoteAt(remote, remoteOffset, localLength(buf), 'read');
-      return this.post(K.read, buf, this.dst(dest), undefined, undefined, ra, rk) as Promise<void>;
+      const ra = remoteAddr(remote, remoteOffset, localLength(buf), 'read');
+      return this.post(K.read, buf, this.dst(dest), undefined, undefined, ra, remote.key) as Promise<void>;
     } catch (e) { return reject(e); }
   }
 

@@ -30,8 +30,9 @@ export interface NativeCntr {
   addErr(v: bigint): void; setErr(v: bigint): void;
 }
 export interface NativeEq { close(): void; read(): null | { event: string; id: number; info?: NativeInfoDescription; error?: FabricError } }
-export interface NativeMr { close(): void; key(): bigint; addr(offset?: number): bigint; bind(ep: NativeEndpoint): void }
-export type NativeLocal = ArrayBufferView | ArrayBuffer | NativeMr;
+export interface NativeMr { readonly handle: number; close(): void; key(): bigint; addr(offset?: number): bigint; bind(ep: NativeEndpoint): void }
+/** A view, a region, or a region's handle (the cheapest form for ops). */
+export type NativeLocal = ArrayBufferView | ArrayBuffer | NativeMr | number;
 export type NativeOpArgs = [kind: number, local: NativeLocal, offset: number | undefined, length: number | undefined,
   addr: bigint | undefined, tag: bigint | undefined, ignore: bigint | undefined, raddr: bigint | undefined,
   rkey: bigint | undefined, data: bigint | undefined];
@@ -51,6 +52,7 @@ export interface NativePep { close(): void; address(): Buffer; reject(info: Nati
 export interface Addon {
   init(providerDir: string): string;
   setErrorClass(c: typeof FabricError): void;
+  setCompletionMaker(f: (length: number, tag?: bigint, data?: bigint, src?: bigint) => object): void;
   strerror(e: number): string;
   codeName(e: number): string;
   getInfo(hints: Record<string, unknown>): NativeInfoDescription[];
@@ -86,6 +88,15 @@ function findPackageRoot(start: string): string {
 /** Directory holding package.json (works from lib/ sources and from dist/). */
 export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
 
+/** A receive's completion as the binding resolves it: only the fields that apply. */
+function makeCompletion(length: number, tag?: bigint, data?: bigint, src?: bigint): object {
+  const c: { length: number; tag?: bigint; data?: bigint; src?: bigint } = { length };
+  if (data !== undefined) c.data = data;
+  if (tag !== undefined) c.tag = tag;
+  if (src !== undefined) c.src = src;
+  return c;
+}
+
 let addon: Addon | undefined;
 let version = '';
 
@@ -96,6 +107,7 @@ export function native(): Addon {
   const load = require('node-gyp-build') as (dir: string) => Addon;
   const a = load(packageRoot);
   a.setErrorClass(FabricError);
+  a.setCompletionMaker(makeCompletion);
   setErrnoTable(a.errnoTable);
   const providerDir = process.env.NODE_LIBFABRIC_PROVIDER_DIR ?? join(packageRoot, 'build', 'native', 'prov');
   version = a.init(providerDir);

@@ -17,6 +17,8 @@
 
 #include <cstdint>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +40,7 @@ enum Rank : int {
 };
 
 struct AddonData;
+class NMr;
 
 // Every wrapper of a libfabric object registers here so the environment cleanup hook
 // can close whatever JS left open, in rank order, without calling into JS.
@@ -72,11 +75,22 @@ class Closeable {
 };
 struct AddonData {
   Napi::FunctionReference errorCtor;
+  // (length, tag, data, src) -> completion object, from lib/fabric: a JIT-compiled object
+  // literal costs a fraction of building the object through napi property by property.
+  Napi::FunctionReference completionMaker;
   Napi::FunctionReference infoCtor, fabricCtor, domainCtor, avCtor, cqCtor, cntrCtor, eqCtor,
       mrCtor, epCtor, pepCtor;
   std::set<Closeable*> live;
   std::vector<std::pair<int, fid_t>> orphans;
   bool initialized = false;
+  int spinning = 0;  // CQs reading every loop turn (see NCq::SpinCb)
+  // Live NativeMr wrappers: an op's buffer argument is recognised by one napi_unwrap and a
+  // lookup here (a type-tag check and then the unwrap cost two property lookups).
+  std::unordered_set<const void*> mrs;
+  // The same regions by the number each carries as its `handle` property: the cheapest
+  // form for the TypeScript side to name a region in an op.
+  std::unordered_map<uint32_t, NMr*> mrHandles;
+  uint32_t nextMrHandle = 1;
 };
 
 AddonData* GetData(Napi::Env env);

@@ -17,6 +17,9 @@ constexpr uint64_t kMaxInterval = 8;
 // completion. Long enough to cover a round trip and a large transfer's next chunk, short
 // enough that an endpoint waiting on an idle peer costs nothing measurable.
 constexpr uint64_t kSpinNs = 2'000'000;
+constexpr size_t kChunk = 64;  // records the pool grows by
+// Longest a spinning CQ holds the loop in one turn while it waits for a completion.
+constexpr uint64_t kInnerSpinNs = 50'000;
 }  // namespace
 
 ssize_t OpRecord::Post(fid_ep* ep) {
@@ -109,7 +112,7 @@ NCq::NCq(const Napi::CallbackInfo& cb)
   uv_timer_init(loop, timer_);
   timer_->data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(timer_));
-  if (manual_ && mode_ != kThread) {
+  if (mode_ != kThread) {
     spin_ = new uv_idle_t;
     uv_idle_init(loop, spin_);
     spin_->data = this;
@@ -153,8 +156,8 @@ NCq::~NCq() {
   } else if (async_) {
     napi_async_destroy(env_, async_);
   }
-  // Only records whose endpoint closed remain here, and their fids are gone.
-  for (OpRecord* z : zombies_) delete z;
+  // The pool goes with chunks_; only parked records of closed endpoints can still be
+  // referenced, by fids that are gone.
 }
 
 fid_cq* NCq::cq(Napi::Env env) {
@@ -177,10 +180,9 @@ void NCq::StopHandles(bool teardown) {
     wake_ = nullptr;
   }
   if (spin_) {
-    uv_idle_stop(spin_);
+    Spin(false);
     uv_close(reinterpret_cast<uv_handle_t*>(spin_), closeCb);
     spin_ = nullptr;
-    spinOn_ = false;
   }
   if (poll_) {
     uv_poll_stop(poll_);
@@ -200,8 +202,7 @@ void NCq::CloseNative(bool teardown) {
   if (!teardown) {
     Napi::Env env(env_);
     Napi::HandleScope scope(env);
-    std::vector<OpRecord*> left(ops_.begin(), ops_.end());
-    for (OpRecord* op : left) Cancel(env, op, FI_ECANCELED, "CompletionQueue closed");
+    while (live_) Cancel(env, live_, FI_ECANCELED, "CompletionQueue closed");
     for (napi_deferred d : dataWaiters_)
       napi_reject_deferred(env, d, MakeFabricError(env, FI_ECANCELED, "CompletionQueue closed"));
   }
@@ -209,8 +210,6 @@ void NCq::CloseNative(bool teardown) {
   if (cq_) fi_close(&cq_->fid);
   cq_ = nullptr;
   if (!teardown) {
-    for (OpRecord* z : zombies_) delete z;
-    zombies_.clear();
     if (async_) napi_async_destroy(env_, async_);
     async_ = nullptr;
     domainRef_.Reset();
@@ -218,7 +217,14 @@ void NCq::CloseNative(bool teardown) {
     async_ = nullptr;
     domainRef_.SuppressDestruct();
   }
-  ops_.clear();
+  // The fid is closed: no context can come back, so parked records are free again.
+  for (auto& chunk : chunks_)
+    for (size_t i = 0; i < kChunk; i++)
+      if (chunk[i].state != OpRecord::kFree) {
+        chunk[i].state = OpRecord::kLive;
+        Recycle(&chunk[i]);
+      }
+  live_ = nullptr;
   backlogged_.clear();
   inflight_ = 0;
 }
@@ -306,8 +312,60 @@ Napi::Value NCq::Progress(const Napi::CallbackInfo& cb) {
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
+OpRecord* NCq::NewRecord() {
+  if (!free_) {
+    chunks_.emplace_back(new OpRecord[kChunk]);
+    OpRecord* c = chunks_.back().get();
+    for (size_t i = kChunk; i-- > 0;) {
+      c[i].next = free_;
+      free_ = &c[i];
+    }
+  }
+  OpRecord* op = free_;
+  free_ = op->next;
+  *op = OpRecord{};
+  return op;
+}
+
+// Back to the pool, dropping what the op held on to.
+void NCq::Recycle(OpRecord* op) {
+  op->owned.reset();
+  op->state = OpRecord::kFree;
+  op->prev = nullptr;
+  op->next = free_;
+  free_ = op;
+}
+
+void NCq::FreeRecord(OpRecord* op) {
+  if (op->state == OpRecord::kFree) Recycle(op);
+}
+
+void NCq::Link(OpRecord* op) {
+  op->state = OpRecord::kLive;
+  op->prev = nullptr;
+  op->next = live_;
+  if (live_) live_->prev = op;
+  live_ = op;
+}
+
+void NCq::Unlink(OpRecord* op) {
+  if (op->prev) op->prev->next = op->next;
+  else live_ = op->next;
+  if (op->next) op->next->prev = op->prev;
+  op->prev = op->next = nullptr;
+}
+
+void NCq::CancelEndpoint(Napi::Env env, NEndpoint* ep) {
+  for (OpRecord* op = live_; op;) {
+    OpRecord* next = op->next;
+    if (op->ep == ep) Cancel(env, op, FI_ECANCELED, "Endpoint closed");
+    // Cancel settles a Promise but runs no JS, so next is still live.
+    op = next;
+  }
+}
+
 void NCq::Track(OpRecord* op) {
-  ops_.insert(op);
+  Link(op);
   inflight_++;
   Active();
   // New work: poll soon again, whatever the back-off had reached.
@@ -318,10 +376,6 @@ void NCq::Track(OpRecord* op) {
   interval_ = 1;
 }
 
-void NCq::Forget(OpRecord* op) {
-  if (ops_.erase(op)) inflight_--;
-}
-
 void NCq::Release(Napi::Env env, OpRecord* op) {
   for (napi_ref r : op->refs) napi_delete_reference(env, r);
   op->refs.clear();
@@ -329,10 +383,7 @@ void NCq::Release(Napi::Env env, OpRecord* op) {
   op->tempMrs.clear();
   for (NMr* mr : op->mrs) mr->Unuse();
   op->mrs.clear();
-  if (op->ep) {
-    op->ep->OpDone(op);
-    op->ep->Unref();
-  }
+  if (op->ep) op->ep->OpDone();
   op->ep = nullptr;
 }
 
@@ -359,20 +410,34 @@ void NCq::Settle(Napi::Env env, OpRecord* op, napi_value value, bool ok) {
 }
 
 void NCq::Cancel(Napi::Env env, OpRecord* op, int err, const std::string& msg) {
-  if (!ops_.erase(op)) return;
+  if (op->state != OpRecord::kLive) return;
+  Unlink(op);
   inflight_--;
   Settle(env, op, MakeFabricError(env, err, msg), false);
-  bool posted = op->posted;
   Release(env, op);
   // A posted op's context may still be in the CQ or in the provider: keep the record
-  // until the CQ itself closes, so a late completion never reads freed memory.
-  if (posted) zombies_.push_back(op);
-  else delete op;
+  // until the CQ itself closes, so a late completion never lands on a reused one.
+  if (op->posted) op->state = OpRecord::kParked;
+  else Recycle(op);
 }
 
 void NCq::Complete(Napi::Env env, OpRecord* op, const fi_cq_tagged_entry& e, fi_addr_t src) {
   napi_value value;
-  if (op->IsRecv()) {
+  AddonData* d;
+  if (op->IsRecv() && (d = data()) && !d->completionMaker.IsEmpty()) {
+    napi_value argv[4], undef;
+    napi_get_undefined(env, &undef);
+    napi_create_double(env, static_cast<double>(e.len), &argv[0]);
+    argv[1] = op->kind == kOpTRecv ? static_cast<napi_value>(U64(env, e.tag)) : undef;
+    argv[2] = (e.flags & FI_REMOTE_CQ_DATA) ? static_cast<napi_value>(U64(env, e.data)) : undef;
+    argv[3] = src != FI_ADDR_NOTAVAIL && src != FI_ADDR_UNSPEC ? static_cast<napi_value>(U64(env, src)) : undef;
+    if (napi_call_function(env, undef, d->completionMaker.Value(), 4, argv, &value) != napi_ok) {
+      // cannot happen with lib/fabric's maker; settle rather than leave the op hanging
+      napi_value exc;
+      napi_get_and_clear_last_exception(env, &exc);
+      value = exc;
+    }
+  } else if (op->IsRecv()) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("length", Napi::Number::New(env, static_cast<double>(e.len)));
     if (e.flags & FI_REMOTE_CQ_DATA) o.Set("data", U64(env, e.data));
@@ -384,7 +449,7 @@ void NCq::Complete(Napi::Env env, OpRecord* op, const fi_cq_tagged_entry& e, fi_
   }
   Settle(env, op, value, true);
   Release(env, op);
-  delete op;
+  Recycle(op);
 }
 
 NCq::ErrItem NCq::CopyErr(const fi_cq_err_entry& e) {
@@ -403,15 +468,17 @@ void NCq::HandleEntry(Napi::Env env, const fi_cq_tagged_entry& e, fi_addr_t src)
     OnRemoteData(env, e);
     return;
   }
-  // Unknown contexts (parked records of closed endpoints) are skipped.
-  if (!op || !ops_.erase(op)) return;
+  // Parked records of closed endpoints are skipped.
+  if (!op || op->state != OpRecord::kLive) return;
+  Unlink(op);
   inflight_--;
   Complete(env, op, e, src);
 }
 
 void NCq::HandleErr(Napi::Env env, const ErrItem& e) {
   auto* op = static_cast<OpRecord*>(e.ctx);
-  if (!op || !ops_.erase(op)) return;
+  if (!op || op->state != OpRecord::kLive) return;
+  Unlink(op);
   inflight_--;
   Fail(env, op, e);
 }
@@ -424,7 +491,7 @@ void NCq::Fail(Napi::Env env, OpRecord* op, const ErrItem& e) {
     what = "message truncated: " + std::to_string(e.olen) + " bytes did not fit the receive buffer";
   Settle(env, op, MakeFabricError(env, err, what, e.provErrno, prov), false);
   Release(env, op);
-  delete op;
+  Recycle(op);
 }
 
 size_t NCq::Drain(Napi::Env env, size_t max) {
@@ -567,15 +634,18 @@ void NCq::OnLoop() {
   }
 }
 
-void NCq::Active() {
+void NCq::Active(bool traffic) {
   if (!spin_) return;
   lastActive_ = uv_hrtime();
-  if (!spinOn_ && (inflight_ > 0 || !backlogged_.empty())) Spin(true);
+  // Under manual progress, traffic with nothing in flight is a peer's RMA into our
+  // memory: it lands only while the CQ is read.
+  if (!spinOn_ && (inflight_ > 0 || !backlogged_.empty() || (traffic && manual_))) Spin(true);
 }
 
 void NCq::Spin(bool on) {
   if (!spin_ || on == spinOn_) return;
   spinOn_ = on;
+  if (AddonData* d = data()) d->spinning += on ? 1 : -1;
   if (on) uv_idle_start(spin_, SpinCb);
   else uv_idle_stop(spin_);
 }
@@ -584,7 +654,7 @@ void NCq::SpinCb(uv_idle_t* h) {
   auto* self = static_cast<NCq*>(h->data);
   if (!self->cq_) return;
   bool busy = self->inflight_ > 0 || !self->backlogged_.empty();
-  if (!busy || uv_hrtime() - self->lastActive_ > kSpinNs) {
+  if ((!busy && !self->manual_) || uv_hrtime() - self->lastActive_ > kSpinNs) {
     self->Spin(false);
     return;
   }
@@ -593,7 +663,16 @@ void NCq::SpinCb(uv_idle_t* h) {
   napi_callback_scope cs = nullptr;
   napi_value resource = self->Value();
   if (self->async_) napi_open_callback_scope(self->env_, resource, self->async_, &cs);
-  self->Drain(env, kMaxPerDrain);
+  size_t n = self->Drain(env, kMaxPerDrain);
+  // The only CQ spinning on this loop reads again for a few microseconds before going
+  // round the loop (a poll syscall and the other handles): a reply that lands meanwhile
+  // is delivered sooner. With several spinning, each must get its turn instead, since
+  // under manual progress one may be what moves the other's data.
+  if (n == 0 && self->inflight_ > 0 && self->backlogged_.empty() && self->data() &&
+      self->data()->spinning == 1) {
+    uint64_t until = uv_hrtime() + kInnerSpinNs;
+    while (n == 0 && self->cq_ && uv_hrtime() < until) n = self->Drain(env, kMaxPerDrain);
+  }
   self->RetryBacklogs(env);
   if (cs) napi_close_callback_scope(self->env_, cs);
   if (self->cq_) self->Update();
@@ -603,7 +682,7 @@ void NCq::PollCb(uv_poll_t* h, int status, int) {
   auto* self = static_cast<NCq*>(h->data);
   if (status < 0) return;
   // Traffic on the fd: a target of RMA sees no completion for it, yet must keep reading.
-  self->Active();
+  self->Active(true);
   self->OnLoop();
 }
 

@@ -1,4 +1,4 @@
-// fid_cq wrapper and the completion engine: one heap record per posted op, completions
+// fid_cq wrapper and the completion engine: pooled records for posted ops, completions
 // matched by context, wait fd watched by uv_poll, a safety timer while ops are in flight.
 #pragma once
 #include <deque>
@@ -6,7 +6,6 @@
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <unordered_set>
 
 #include "common.h"
 
@@ -42,7 +41,13 @@ struct Few {
 
 struct OpRecord {
   fi_context2 ctx;  // first: libfabric hands back &ctx as op_context
+  // kFree: in the CQ's pool; kLive: tracked until its completion; kParked: canceled after
+  // posting, its context may still come back, so it is reused only once the CQ closed.
+  enum State : uint8_t { kFree, kLive, kParked };
+  State state = kFree;
   OpKind kind;
+  OpRecord* prev = nullptr;  // the CQ's list of live records, or its free list (next)
+  OpRecord* next = nullptr;
   NEndpoint* ep = nullptr;
   napi_deferred deferred = nullptr;
   Batch* batch = nullptr;
@@ -78,9 +83,13 @@ class NCq : public Napi::ObjectWrap<NCq>, public Closeable {
 
   fid_cq* cq(Napi::Env env);
   NDomain* domain() const { return domain_; }
+  // Records come from a pool kept by the CQ: no allocation per op once it is warm.
+  OpRecord* NewRecord();
+  void FreeRecord(OpRecord* op);  // a record never tracked (error while building it)
   // Bookkeeping for ops: Track before posting; the engine owns the record afterwards.
   void Track(OpRecord* op);
-  void Forget(OpRecord* op);  // record was not posted (error at post time)
+  // Settles or cancels every live op of ep (its endpoint closes).
+  void CancelEndpoint(Napi::Env env, NEndpoint* ep);
   // Settles op with an error and parks the record: its context may still come back.
   void Cancel(Napi::Env env, OpRecord* op, int err, const std::string& msg);
   void AddBacklog(NEndpoint* ep) { backlogged_.insert(ep); Update(); }
@@ -135,8 +144,12 @@ class NCq : public Napi::ObjectWrap<NCq>, public Closeable {
   static void PollCb(uv_poll_t* h, int status, int events);
   static void TimerCb(uv_timer_t* h);
   static void SpinCb(uv_idle_t* h);
+  void Link(OpRecord* op);
+  void Unlink(OpRecord* op);
+  void Recycle(OpRecord* op);
   void Spin(bool on);
-  void Active();  // a post, completion or fd wake-up: keep reading every turn for a while
+  // A post, completion or (traffic) fd wake-up: keep reading every turn for a while.
+  void Active(bool traffic = false);
 
   napi_env env_;
   fid_cq* cq_ = nullptr;
@@ -150,9 +163,10 @@ class NCq : public Napi::ObjectWrap<NCq>, public Closeable {
   bool manual_ = false;
   uv_poll_t* poll_ = nullptr;
   uv_timer_t* timer_ = nullptr;
-  // Manual progress: nothing moves unless the CQ is read, and the wait fd does not see
-  // work the provider still has to push. While ops are in flight the loop reads the CQ
-  // every turn, until nothing has happened for a short while (then fd and timer again).
+  // While ops are in flight the loop reads the CQ every turn, until nothing has happened
+  // for a short while (then fd and timer again). Under manual progress nothing moves
+  // unless the CQ is read, and the wait fd does not see work the provider still has to
+  // push; under auto progress it spares a sleep and a wake-up per completion.
   uv_idle_t* spin_ = nullptr;
   bool spinOn_ = false;
   uint64_t lastActive_ = 0;  // uv_hrtime of the last post or completion
@@ -170,8 +184,9 @@ class NCq : public Napi::ObjectWrap<NCq>, public Closeable {
   bool refed_ = false;
   bool draining_ = false;
   size_t inflight_ = 0;
-  std::unordered_set<OpRecord*> ops_;
-  std::vector<OpRecord*> zombies_;
+  OpRecord* live_ = nullptr;  // doubly linked through prev/next
+  OpRecord* free_ = nullptr;  // singly linked through next
+  std::vector<std::unique_ptr<OpRecord[]>> chunks_;
   std::set<NEndpoint*> backlogged_;
   // Remote CQ data that consumed no receive (writedata), and who waits for it.
   std::deque<std::pair<uint64_t, size_t>> remoteData_;

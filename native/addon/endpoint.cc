@@ -65,6 +65,27 @@ std::pair<uint64_t, const char*> CapFor(OpKind k) {
   }
 }
 
+// An optional integer argument with one napi_typeof: false when undefined (or null where
+// that means "none"). Anything unusual goes through ToU64 for its error.
+bool OptU64(napi_env env, napi_value v, uint64_t* out, const char* what, bool nullOk = false) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) t = napi_undefined;
+  if (t == napi_undefined || (nullOk && t == napi_null)) return false;
+  if (t == napi_bigint) {
+    bool lossless = false;
+    if (napi_get_value_bigint_uint64(env, v, out, &lossless) == napi_ok && lossless) return true;
+  } else if (t == napi_number) {
+    double d = -1;
+    napi_get_value_double(env, v, &d);
+    if (d >= 0 && d < 18446744073709551616.0 && d == static_cast<double>(static_cast<uint64_t>(d))) {
+      *out = static_cast<uint64_t>(d);
+      return true;
+    }
+  }
+  *out = ToU64(Napi::Value(env, v), what);
+  return true;
+}
+
 OpKind KindOf(const Napi::Value& v) {
   uint64_t k = ToU64(v, "op");
   if (k > kOpCompareAtomic) throw Napi::RangeError::New(v.Env(), "unknown op");
@@ -85,10 +106,14 @@ static void CheckCap(Napi::Env env, const fi_info* info, fid_ep* ep, OpKind k) {
                                         "' capability, which this endpoint was not opened with");
 }
 
+static Napi::ClassPropertyDescriptor<NEndpoint> RawMethod(const char* name, napi_callback f) {
+  return napi_property_descriptor{name, nullptr, f, nullptr, nullptr, nullptr, napi_default_method, nullptr};
+}
+
 void NEndpoint::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function f = DefineClass(env, "NativeEndpoint",
-                                 {InstanceMethod("post", &NEndpoint::Post),
-                                  InstanceMethod("inject", &NEndpoint::Inject),
+                                 {RawMethod("post", &NEndpoint::TenArgs<&NEndpoint::Post>),
+                                  RawMethod("inject", &NEndpoint::TenArgs<&NEndpoint::Inject>),
                                   InstanceMethod("atomic", &NEndpoint::Atomic),
                                   InstanceMethod("atomicValid", &NEndpoint::AtomicValid),
                                   InstanceMethod("batch", &NEndpoint::BatchOps),
@@ -163,9 +188,30 @@ NEndpoint::NEndpoint(const Napi::CallbackInfo& cb)
   DependOn(cq_);
   DependOn(av);
   DependOn(eq);
+  // post and inject also as own functions that carry the endpoint: the per-op call then
+  // skips unwrapping `this` (a private property lookup).
+  cell_ = new Cell{this, 1};
+  napi_property_descriptor own[2] = {
+      {"post", nullptr, nullptr, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"inject", nullptr, nullptr, nullptr, nullptr, nullptr, napi_default, nullptr}};
+  napi_callback fns[2] = {&TenArgs<&NEndpoint::Post>, &TenArgs<&NEndpoint::Inject>};
+  for (int i = 0; i < 2; i++) {
+    napi_value fn;
+    NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, own[i].utf8name, NAPI_AUTO_LENGTH, fns[i],
+                                                         cell_, &fn));
+    cell_->owners++;
+    napi_add_finalizer(env, fn, cell_, [](napi_env, void* d, void*) { DropCell(static_cast<Cell*>(d)); },
+                       nullptr, nullptr);
+    own[i].value = fn;
+  }
+  NAPI_THROW_IF_FAILED_VOID(env, napi_define_properties(env, cb.This(), 2, own));
 }
 
 NEndpoint::~NEndpoint() {
+  if (cell_) {
+    cell_->ep = nullptr;
+    DropCell(cell_);
+  }
   if (ep_) OrphanFid(&ep_->fid);
   if (info_) fi_freeinfo(info_);
   if (!data()) {
@@ -198,11 +244,9 @@ void NEndpoint::CloseNative(bool teardown) {
   Napi::Env env(env_);
   Napi::HandleScope scope(env);
   // What already completed settles normally; the rest is canceled.
-  if (!ops_.empty()) cq_->Drain(env, SIZE_MAX);
+  if (inflight_) cq_->Drain(env, SIZE_MAX);
   backlog_.clear();
-  std::vector<OpRecord*> left(ops_.begin(), ops_.end());
-  for (OpRecord* op : left) cq_->Cancel(env, op, FI_ECANCELED, "Endpoint closed");
-  ops_.clear();
+  if (inflight_) cq_->CancelEndpoint(env, this);
   cq_->RemoveEndpoint(this);
   cq_->Update();
   domainRef_.Reset();
@@ -236,9 +280,12 @@ void NEndpoint::Local(Napi::Env env, OpRecord* op, const Napi::Value& local, con
                       void** desc, const char* what) {
   uint8_t* base;
   size_t size;
-  NMr* mr = nullptr;
-  if (NMr::Is(local)) {
-    mr = Napi::ObjectWrap<NMr>::Unwrap(local.As<Napi::Object>());
+  napi_valuetype t = napi_undefined;
+  napi_typeof(env, local, &t);
+  NMr* mr = t == napi_object ? NMr::Find(env, local) : t == napi_number ? NMr::ByHandle(env, local) : nullptr;
+  if (t == napi_number && !mr)
+    throw Napi::TypeError::New(env, std::string(what) + " names no MemoryRegion that is still open");
+  if (mr) {
     mr->mr(env);
     if (mr->domain() != domain_)
       ThrowFabric(env, FI_EINVAL, std::string(what) + ": MemoryRegion belongs to another domain");
@@ -252,10 +299,11 @@ void NEndpoint::Local(Napi::Env env, OpRecord* op, const Napi::Value& local, con
     throw Napi::TypeError::New(env, std::string(what) +
                                         " must be an ArrayBufferView or { mr, offset?, length? }");
   }
-  size_t o = off.IsUndefined() ? 0 : ToSize(off, "offset");
+  uint64_t o = 0, l = 0;
+  OptU64(env, off, &o, "offset");
   if (o > size) throw Napi::RangeError::New(env, std::string(what) + ": offset " + std::to_string(o) +
                                                      " is past the end (" + std::to_string(size) + " bytes)");
-  size_t l = len.IsUndefined() ? size - o : ToSize(len, "length");
+  if (!OptU64(env, len, &l, "length")) l = size - o;
   if (l > size - o)
     throw Napi::RangeError::New(env, std::string(what) + ": offset + length (" + std::to_string(o + l) +
                                          ") exceeds its " + std::to_string(size) + " bytes");
@@ -284,18 +332,17 @@ void NEndpoint::Local(Napi::Env env, OpRecord* op, const Napi::Value& local, con
 
 // a: kind, local, offset, length, addr, tag, ignore, raddr, rkey, data
 OpRecord* NEndpoint::Build(Napi::Env env, const Napi::Value* a) {
-  auto* op = new OpRecord();
-  memset(&op->ctx, 0, sizeof(op->ctx));
+  OpRecord* op = cq_->NewRecord();
   try {
     op->kind = KindOf(a[0]);
     CheckCap(env, info_, ep_, op->kind);
     Local(env, op, a[1], a[2], a[3], AccessFor(op->kind), &op->buf, &op->len, &op->desc, "buffer");
-    op->addr = a[4].IsUndefined() || a[4].IsNull() ? FI_ADDR_UNSPEC : ToU64(a[4], "address");
-    if (!a[5].IsUndefined()) op->tag = ToU64(a[5], "tag");
-    if (!a[6].IsUndefined()) op->ignore = ToU64(a[6], "ignore");
-    if (!a[7].IsUndefined()) op->raddr = ToU64(a[7], "remote address");
-    if (!a[8].IsUndefined()) op->rkey = ToU64(a[8], "remote key");
-    if (!a[9].IsUndefined()) op->data = ToU64(a[9], "data");
+    if (!OptU64(env, a[4], &op->addr, "address", true)) op->addr = FI_ADDR_UNSPEC;
+    OptU64(env, a[5], &op->tag, "tag");
+    OptU64(env, a[6], &op->ignore, "ignore");
+    OptU64(env, a[7], &op->raddr, "remote address");
+    OptU64(env, a[8], &op->rkey, "remote key");
+    OptU64(env, a[9], &op->data, "data");
   } catch (...) {
     Discard(env, op);
     throw;
@@ -307,13 +354,12 @@ void NEndpoint::Discard(Napi::Env env, OpRecord* op) {
   for (napi_ref r : op->refs) napi_delete_reference(env, r);
   for (fid_mr* m : op->tempMrs) fi_close(&m->fid);
   for (NMr* m : op->mrs) m->Unuse();
-  delete op;
+  cq_->FreeRecord(op);
 }
 
 void NEndpoint::Submit(Napi::Env env, OpRecord* op) {
-  Ref();  // the endpoint outlives its ops (released in NCq::Release)
+  if (inflight_++ == 0) Ref();  // the endpoint outlives its ops (see OpDone)
   op->ep = this;
-  ops_.insert(op);
   cq_->Track(op);
   if (!backlog_.empty()) {
     backlog_.push_back(op);
@@ -351,12 +397,37 @@ bool NEndpoint::RetryBacklog(Napi::Env env) {
   return true;
 }
 
+// The per-op entry points (post, inject) are plain napi callbacks: their ten arguments
+// stay on the stack (Napi::CallbackInfo allocates beyond six).
+template <Napi::Value (NEndpoint::*M)(Napi::Env, const Napi::Value*)>
+napi_value NEndpoint::TenArgs(napi_env env, napi_callback_info info) {
+  napi_value argv[10], self;
+  size_t argc = 10;
+  void* cell = nullptr;
+  if (napi_get_cb_info(env, info, &argc, argv, &self, &cell) != napi_ok) return nullptr;
+  napi_value undef;
+  napi_get_undefined(env, &undef);
+  for (size_t i = argc; i < 10; i++) argv[i] = undef;
+  try {
+    NEndpoint* ep = nullptr;
+    if (cell) {
+      ep = static_cast<Cell*>(cell)->ep;
+      if (!ep) ThrowClosed(Napi::Env(env), "Endpoint");
+    } else if (napi_unwrap(env, self, reinterpret_cast<void**>(&ep)) != napi_ok || !ep) {
+      throw Napi::TypeError::New(env, "not called on an Endpoint");
+    }
+    Napi::Value a[10];
+    for (int i = 0; i < 10; i++) a[i] = Napi::Value(env, argv[i]);
+    return (ep->*M)(Napi::Env(env), a);
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+    return nullptr;
+  }
+}
+
 // post(kind, local, offset, length, addr, tag, ignore, raddr, rkey, data) -> Promise
-Napi::Value NEndpoint::Post(const Napi::CallbackInfo& cb) {
-  Napi::Env env = cb.Env();
+Napi::Value NEndpoint::Post(Napi::Env env, const Napi::Value* a) {
   ep(env);
-  Napi::Value a[10];
-  for (int i = 0; i < 10; i++) a[i] = cb[i];
   OpRecord* op = Build(env, a);
   napi_value promise;
   napi_create_promise(env, &op->deferred, &promise);
@@ -403,15 +474,17 @@ Napi::Value NEndpoint::BatchOps(const Napi::CallbackInfo& cb) {
 
 // inject(kind, local, offset, length, addr, tag, ignore, raddr, rkey, data): no completion;
 // the buffer may be reused as soon as this returns.
-Napi::Value NEndpoint::Inject(const Napi::CallbackInfo& cb) {
-  Napi::Env env = cb.Env();
+Napi::Value NEndpoint::Inject(Napi::Env env, const Napi::Value* cb) {
   fid_ep* e = ep(env);
   OpKind kind = KindOf(cb[0]);
   CheckCap(env, info_, e, kind);
   uint8_t* base;
   size_t size;
-  if (NMr::Is(cb[1])) {
-    NMr* mr = Napi::ObjectWrap<NMr>::Unwrap(cb[1].As<Napi::Object>());
+  napi_valuetype t = napi_undefined;
+  napi_typeof(env, cb[1], &t);
+  NMr* mr = t == napi_object ? NMr::Find(env, cb[1]) : t == napi_number ? NMr::ByHandle(env, cb[1]) : nullptr;
+  if (t == napi_number && !mr) throw Napi::TypeError::New(env, "buffer names no MemoryRegion that is still open");
+  if (mr) {
     mr->mr(env);
     base = mr->ptr();
     size = mr->length();
@@ -422,19 +495,22 @@ Napi::Value NEndpoint::Inject(const Napi::CallbackInfo& cb) {
   } else {
     throw Napi::TypeError::New(env, "buffer must be an ArrayBufferView or { mr, offset?, length? }");
   }
-  size_t o = cb[2].IsUndefined() ? 0 : ToSize(cb[2], "offset");
+  uint64_t o = 0, l = 0;
+  OptU64(env, cb[2], &o, "offset");
   if (o > size) throw Napi::RangeError::New(env, "buffer: offset is past the end");
-  size_t l = cb[3].IsUndefined() ? size - o : ToSize(cb[3], "length");
+  if (!OptU64(env, cb[3], &l, "length")) l = size - o;
   if (l > size - o) throw Napi::RangeError::New(env, "buffer: offset + length exceeds the buffer");
   size_t limit = info_->tx_attr ? info_->tx_attr->inject_size : 0;
   if (l > limit)
     ThrowFabric(env, FI_EMSGSIZE, "inject of " + std::to_string(l) + " bytes exceeds injectSize " +
                                       std::to_string(limit));
-  fi_addr_t addr = cb[4].IsUndefined() || cb[4].IsNull() ? FI_ADDR_UNSPEC : ToU64(cb[4], "address");
-  uint64_t tag = cb[5].IsUndefined() ? 0 : ToU64(cb[5], "tag");
-  uint64_t raddr = cb[7].IsUndefined() ? 0 : ToU64(cb[7], "remote address");
-  uint64_t rkey = cb[8].IsUndefined() ? 0 : ToU64(cb[8], "remote key");
-  uint64_t data = cb[9].IsUndefined() ? 0 : ToU64(cb[9], "data");
+  fi_addr_t addr = FI_ADDR_UNSPEC;
+  uint64_t tag = 0, raddr = 0, rkey = 0, data = 0;
+  OptU64(env, cb[4], &addr, "address", true);
+  OptU64(env, cb[5], &tag, "tag");
+  OptU64(env, cb[7], &raddr, "remote address");
+  OptU64(env, cb[8], &rkey, "remote key");
+  OptU64(env, cb[9], &data, "data");
   void* buf = base + o;
   auto once = [&]() -> ssize_t {
     switch (kind) {
@@ -458,8 +534,7 @@ Napi::Value NEndpoint::Inject(const Napi::CallbackInfo& cb) {
   if (r == -FI_EAGAIN) {
     // The provider cannot take it now: post a copy as an ordinary op that nobody awaits,
     // keeping the caller's promise that the buffer is free on return.
-    auto* op = new OpRecord();
-    memset(&op->ctx, 0, sizeof(op->ctx));
+    OpRecord* op = cq_->NewRecord();
     op->kind = kind;
     op->owned.reset(new uint8_t[l ? l : 1]);
     memcpy(op->owned.get(), buf, l);
@@ -474,7 +549,7 @@ Napi::Value NEndpoint::Inject(const Napi::CallbackInfo& cb) {
       fid_mr* tmp = nullptr;
       int ret = RegisterTemp(domain_, op->buf, l, FI_SEND | FI_WRITE, &tmp);
       if (ret) {
-        delete op;
+        cq_->FreeRecord(op);
         ThrowFabric(env, ret, "fi_mr_reg");
       }
       if (tmp) {
@@ -511,8 +586,7 @@ Napi::Value NEndpoint::AtomicValid(const Napi::CallbackInfo& cb) {
 Napi::Value NEndpoint::Atomic(const Napi::CallbackInfo& cb) {
   Napi::Env env = cb.Env();
   ep(env);
-  auto* op = new OpRecord();
-  memset(&op->ctx, 0, sizeof(op->ctx));
+  OpRecord* op = cq_->NewRecord();
   try {
     op->kind = KindOf(cb[0]);
     if (op->kind != kOpAtomic && op->kind != kOpFetchAtomic && op->kind != kOpCompareAtomic)

@@ -1,7 +1,6 @@
 // fid_ep wrapper (RDM, DGRAM, MSG) and its data-transfer ops; fid_pep for MSG listeners.
 #pragma once
 #include <deque>
-#include <unordered_set>
 
 #include "common.h"
 #include "cq.h"
@@ -19,8 +18,11 @@ class NEndpoint : public Napi::ObjectWrap<NEndpoint>, public Closeable {
   ~NEndpoint() override;
   void CloseNative(bool teardown) override;
 
-  // The CQ settled op (or is about to free it).
-  void OpDone(OpRecord* op) { ops_.erase(op); }
+  // The CQ settled one of this endpoint's ops. Ops in flight keep the endpoint alive: the
+  // first one pins it, the last one lets it go.
+  void OpDone() {
+    if (inflight_ && --inflight_ == 0) Unref();
+  }
   // Posts what FI_EAGAIN held back, in order; false while some are still waiting.
   bool RetryBacklog(Napi::Env env);
   bool open() const { return ep_ != nullptr; }
@@ -28,8 +30,10 @@ class NEndpoint : public Napi::ObjectWrap<NEndpoint>, public Closeable {
 
  private:
   fid_ep* ep(Napi::Env env);
-  Napi::Value Post(const Napi::CallbackInfo& cb);
-  Napi::Value Inject(const Napi::CallbackInfo& cb);
+  template <Napi::Value (NEndpoint::*M)(Napi::Env, const Napi::Value*)>
+  static napi_value TenArgs(napi_env env, napi_callback_info info);
+  Napi::Value Post(Napi::Env env, const Napi::Value* a);
+  Napi::Value Inject(Napi::Env env, const Napi::Value* a);
   Napi::Value Atomic(const Napi::CallbackInfo& cb);
   Napi::Value AtomicValid(const Napi::CallbackInfo& cb);
   Napi::Value BatchOps(const Napi::CallbackInfo& cb);
@@ -56,8 +60,18 @@ class NEndpoint : public Napi::ObjectWrap<NEndpoint>, public Closeable {
   uint64_t mrMode_ = 0;
   Napi::ObjectReference domainRef_, cqRef_, avRef_, eqRef_;
   std::vector<Napi::ObjectReference> cntrRefs_;
-  std::unordered_set<OpRecord*> ops_;
+  size_t inflight_ = 0;
   std::deque<OpRecord*> backlog_;
+  // The endpoint as seen by its own post and inject functions; freed by whichever of the
+  // three is collected last.
+  struct Cell {
+    NEndpoint* ep;
+    int owners;
+  };
+  Cell* cell_ = nullptr;
+  static void DropCell(Cell* c) {
+    if (--c->owners == 0) delete c;
+  }
   friend class NCq;
 };
 

@@ -176,6 +176,12 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& cb) {
   return cb.Env().Undefined();
 }
 
+Napi::Value SetCompletionMaker(const Napi::CallbackInfo& cb) {
+  if (!cb[0].IsFunction()) throw Napi::TypeError::New(cb.Env(), "completion maker must be a function");
+  GetData(cb.Env())->completionMaker = Napi::Persistent(cb[0].As<Napi::Function>());
+  return cb.Env().Undefined();
+}
+
 Napi::Value StrError(const Napi::CallbackInfo& cb) {
   int e = static_cast<int>(ToU64(cb[0], "errno"));
   return Napi::String::New(cb.Env(), fi_strerror(e));
@@ -191,6 +197,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   napi_add_env_cleanup_hook(env, Cleanup, data);
   exports.Set("init", Napi::Function::New(env, InitLibfabric, "init"));
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
+  exports.Set("setCompletionMaker", Napi::Function::New(env, SetCompletionMaker, "setCompletionMaker"));
   exports.Set("strerror", Napi::Function::New(env, StrError, "strerror"));
   exports.Set("codeName", Napi::Function::New(env, CodeName, "codeName"));
   exports.Set("getInfo", Napi::Function::New(env, GetInfo, "getInfo"));

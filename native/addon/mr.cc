@@ -26,6 +26,22 @@ bool NMr::Is(const Napi::Value& v) {
   return napi_check_object_type_tag(v.Env(), v, &kMrTag, &tagged) == napi_ok && tagged;
 }
 
+NMr* NMr::Find(napi_env env, napi_value v) {
+  void* p = nullptr;
+  if (napi_unwrap(env, v, &p) != napi_ok || !p) return nullptr;
+  AddonData* d = GetData(Napi::Env(env));
+  return d && d->mrs.count(p) ? static_cast<NMr*>(p) : nullptr;
+}
+
+NMr* NMr::ByHandle(napi_env env, napi_value v) {
+  uint32_t h = 0;
+  if (napi_get_value_uint32(env, v, &h) != napi_ok) return nullptr;
+  AddonData* d = GetData(Napi::Env(env));
+  if (!d) return nullptr;
+  auto it = d->mrHandles.find(h);
+  return it == d->mrHandles.end() ? nullptr : it->second;
+}
+
 NMr* NMr::From(const Napi::Value& v, const char* what) {
   if (!Is(v)) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a MemoryRegion");
   return Napi::ObjectWrap<NMr>::Unwrap(v.As<Napi::Object>());
@@ -63,9 +79,19 @@ NMr::NMr(const Napi::CallbackInfo& cb)
   memRef_ = Napi::Persistent(cb[1]);
   domainRef_ = Napi::Persistent(cb[0].As<Napi::Object>());
   DependOn(domain_);
+  data()->mrs.insert(static_cast<const void*>(this));
+  handle_ = data()->nextMrHandle++;
+  if (handle_ == 0) handle_ = data()->nextMrHandle++;  // 0 is never a handle
+  data()->mrHandles[handle_] = this;
+  cb.This().As<Napi::Object>().DefineProperty(
+      Napi::PropertyDescriptor::Value("handle", Napi::Number::New(env, handle_), napi_default));
 }
 
 NMr::~NMr() {
+  if (data()) {
+    data()->mrs.erase(static_cast<const void*>(this));
+    data()->mrHandles.erase(handle_);
+  }
   if (mr_) OrphanFid(&mr_->fid);
   if (!data()) {
     domainRef_.SuppressDestruct();

@@ -11,6 +11,10 @@ class NMr : public Napi::ObjectWrap<NMr>, public Closeable {
   static void Init(Napi::Env env, Napi::Object exports);
   static NMr* From(const Napi::Value& v, const char* what);
   static bool Is(const Napi::Value& v);
+  // The region v wraps, or nullptr when v is something else (a view, another object).
+  static NMr* Find(napi_env env, napi_value v);
+  // The live region whose handle is the number v, or nullptr.
+  static NMr* ByHandle(napi_env env, napi_value v);
   explicit NMr(const Napi::CallbackInfo& cb);
   ~NMr() override;
   void CloseNative(bool teardown) override;
@@ -42,6 +46,7 @@ class NMr : public Napi::ObjectWrap<NMr>, public Closeable {
   size_t len_ = 0;
   uint64_t access_ = 0;
   size_t inflight_ = 0;
+  uint32_t handle_ = 0;
   Napi::ObjectReference domainRef_;
   Napi::Reference<Napi::Value> memRef_;
 };

@@ -106,6 +106,33 @@ describe.each(providers)('errors and lifetimes on %s', (provider) => {
     expect(ep.isClosed).toBe(true);
   }, T);
 
+  it('ops of a closed endpoint sharing a CQ are canceled while the others on that CQ keep completing', async () => {
+    const ep = p.domain.endpoint({ cq: p.cq, av: p.av });
+    const parked = Array.from({ length: 40 }, () => ep.recv(Buffer.alloc(8)));
+    ep.close();
+    for (const r of parked) await expect(r).rejects.toMatchObject({ code: 'FI_ECANCELED' });
+    // records of the canceled ops are not handed to new ops before the CQ closes
+    for (let round = 0; round < 5; round++) {
+      const recvs = Array.from({ length: 20 }, () => p.b.recv(Buffer.alloc(32)));
+      const sends = Array.from({ length: 20 }, (_, i) => p.a.send(Buffer.alloc(1 + i), p.fb));
+      await withTimeout(Promise.all(sends), 10_000, 'sends');
+      const got = (await withTimeout(Promise.all(recvs), 10_000, 'recvs')).map((c) => c.length).sort((x, y) => x - y);
+      expect(got).toEqual(Array.from({ length: 20 }, (_, i) => 1 + i));
+    }
+  }, T);
+
+  it('the per-op entry points check their receiver and stay bound to their endpoint', async () => {
+    const ep = p.domain.endpoint({ av: p.av });
+    const post = ep.native.post;
+    const proto = Object.getPrototypeOf(ep.native) as { post: (...a: unknown[]) => unknown };
+    expect(() => proto.post.call({}, 0, Buffer.alloc(1), undefined, undefined, p.fb)).toThrow(TypeError);
+    const r = p.b.recv(Buffer.alloc(8));
+    await post.call(undefined, 0, Buffer.from('bound'), undefined, undefined, p.fb, undefined, undefined, undefined, undefined, undefined);
+    expect((await withTimeout(r, 10_000, 'recv')).length).toBe(5);
+    ep.close();
+    expect(() => post(0, Buffer.alloc(1), undefined, undefined, p.fb, undefined, undefined, undefined, undefined, undefined)).toThrow(/Endpoint is closed/);
+  }, T);
+
   it('a MemoryRegion refuses to close under an op in flight, and closed regions are refused', async () => {
     const ep = p.domain.endpoint({ av: p.av });
     const buf = p.domain.allocBuffer(64);
