@@ -51,8 +51,8 @@ const TAG_CHUNK = 2 ** 16;
 // slowest peer; the extra bytes are negligible at these sizes.
 const DIRECT_MAX_RANKS = 8;
 const DIRECT_MAX_BYTES = 4096;
-// Ring messages up to this size land in a kept scratch of twice their size, which spares
-// the per-collective offer round trip; above it the copy out of scratch costs more than
+// Ring messages up to this size land in a kept scratch of four times their size (two
+// halves used in turn), which spares the per-collective offer round trip; above it the copy out of scratch costs more than
 // that round trip, and the memory would be large.
 const KEPT_SCRATCH_MAX = 16 * 1024 * 1024;
 
@@ -106,8 +106,8 @@ export class Communicator {
   readonly useRma: boolean;
   private readonly segmentFixed: boolean;
   private scratchBuf: Uint8Array | undefined;
-  /** The right neighbour's word that it finished the last ring collective (see ringDone). */
-  private rightDone: Promise<void> | undefined;
+  /** Collectives so far that used the kept scratch; its parity picks the scratch half (see ringWire). */
+  private keptUses = 0;
   /** The RMA offers exchanged for the kept scratch, valid while the scratch stays. */
   private offer: { scratch: Uint8Array; leftPuts: boolean; right: Uint8Array | undefined } | undefined;
   private seq = 0;
@@ -485,7 +485,6 @@ export class Communicator {
           : this.transport.recv(i, this.tag(seq, c, 2 * n), work.subarray(s.off, s.off + s.len))));
       }
     });
-    this.ringDone(seq);
   }
 
   /** Everyone sends to everyone, then each rank folds the inputs in rank order (so all ranks agree bit for bit). */
@@ -549,7 +548,6 @@ export class Communicator {
       await this.ringReduceScatter(wire, seq, c, work, segs, 1, dtype, op);
       await this.ringAllgather(wire, seq, c, work, segs, 1);
     });
-    this.ringDone(seq);
   }
 
   /**
@@ -569,7 +567,6 @@ export class Communicator {
       if (mode === 'reduce') await this.ringReduceScatter(wire, seq, c, work, segs, 0, dtype, op);
       else await this.ringAllgather(wire, seq, c, work, segs, 0);
     });
-    this.ringDone(seq);
   }
 
   /** After it, rank r holds segment (r + shift) mod n reduced over all ranks. Steps 0..n-2. */
@@ -625,34 +622,20 @@ export class Communicator {
   }
 
   /**
-   * Ends a ring collective: tells the left neighbour (who writes into this rank's memory)
-   * that this rank is done with it, and listens for the same from the right neighbour.
-   * The next ring collective waits for that word before writing, which replaces the
-   * offer-and-wait round trip that would otherwise open every collective.
-   */
-  private ringDone(seq: number): void {
-    const t = this.transport;
-    if (!t.rma || this.size < 2) return;
-    const n = this.size, r = this.rank;
-    const tag = this.tag(seq, 0xfffe, 0);
-    const none = new Uint8Array(0);
-    quiet(t.send(mod(r - 1, n), tag, none));
-    this.rightDone = quiet(t.recv(mod(r + 1, n), tag, none));
-  }
-
-  /**
    * Decides how ring segments travel: when both ends of a link can, the sender writes
    * straight into the right neighbour's memory; otherwise by tagged messages. Each rank
    * offers memory to its left neighbour, so both ends of a link agree.
    *
-   * Up to KEPT_SCRATCH_MAX bytes the target is this rank's kept scratch: its first half
-   * takes reduce-phase segments, its second half gather-phase ones, copied into the
-   * result as they land. Its handle is offered once per scratch allocation (every rank
-   * allocates at the same collectives, as sizes match across ranks), and a writer starts
-   * only once its right neighbour said it finished the previous ring collective
-   * (ringDone), so nothing lands in memory still being read. Larger messages go straight
-   * into the neighbour's result buffer, with handles exchanged afresh by every collective;
-   * that exchange also orders the collectives.
+   * Up to KEPT_SCRATCH_MAX bytes the target is this rank's kept scratch. Its handle is
+   * offered once per scratch allocation (every rank allocates at the same collectives, as
+   * sizes match across ranks). Collectives alternate between its two halves, and within
+   * a half the first len bytes take reduce-phase segments, the next len gather-phase
+   * ones, copied into the result as they land. Alternating halves is what makes writing
+   * without asking safe: a writer in collective j has finished j-1, whose result needs
+   * the target's input to j-1, so the target has finished j-2, the last user of the half
+   * j writes into. Larger messages go straight into the neighbour's result buffer, with
+   * handles exchanged afresh by every collective; that exchange also orders them (and
+   * a collective that used the scratch this way drops the kept offer).
    *
    * A gather write needs no extra handshake although it lands whenever it arrives: the
    * write of segment X into rank R at gather step s depends, around the ring, on R having
@@ -665,10 +648,8 @@ export class Communicator {
     const rma = t.rma;
     const len = work.byteLength;
     const kept = rma !== undefined && len <= KEPT_SCRATCH_MAX;
-    const scratch = kept ? this.scratchFor(2 * len) : phases.reduce ? this.scratchFor(len) : work;
-    const ready = this.rightDone;
-    this.rightDone = undefined;
-    if (ready) await ready;
+    const scratch = kept ? this.scratchFor(4 * len) : phases.reduce ? this.scratchFor(len) : work;
+    const base = kept ? (this.keptUses++ & 1) * (scratch.byteLength / 2) : 0;
     let leftPuts = false;
     let rightWork: Uint8Array | undefined;
     let rightScratch: Uint8Array | undefined;
@@ -704,16 +685,17 @@ export class Communicator {
     }
     const view = (m: Uint8Array, s: Seg) => m.subarray(s.off, s.off + s.len);
     if (kept) {
+      const half = scratch.subarray(base, base + 2 * len);
       return {
-        scratch,
+        scratch: half,
         toRight: (tag, seg, dst) => (rightScratch
-          ? rma.put(right, tag, view(work, seg), rightScratch, dst === 'work' ? len + seg.off : seg.off)
+          ? rma.put(right, tag, view(work, seg), rightScratch, base + (dst === 'work' ? len : 0) + seg.off)
           : t.send(right, tag, view(work, seg))),
         fromLeft: (tag, seg, dst) => {
-          if (!leftPuts) return t.recv(left, tag, view(dst === 'work' ? work : scratch, seg));
+          if (!leftPuts) return t.recv(left, tag, view(dst === 'work' ? work : half, seg));
           const landed = rma.landed(left, tag);
           if (dst === 'scratch') return landed;
-          return landed.then(() => { work.set(scratch.subarray(len + seg.off, len + seg.off + seg.len), seg.off); });
+          return landed.then(() => { work.set(half.subarray(len + seg.off, len + seg.off + seg.len), seg.off); });
         },
       };
     }
