@@ -46,6 +46,9 @@ const TAG_SEQ = 2 ** 32;
 // completion wake-ups) outweigh what pipelining overlaps.
 const MIN_PIPELINED_SEGMENT = 1024 * 1024;
 const TAG_CHUNK = 2 ** 16;
+// Chunk of the two-rank exchange: large enough that per-write costs stay small, small
+// enough that folding a chunk hides behind the transfer of the next ones.
+const PAIR_CHUNK = 256 * 1024;
 // Latency-bound allreduce among few ranks: one round in which every rank sends its data
 // to every other beats log2(n) dependent rounds, since each round costs a wake-up of the
 // slowest peer; the extra bytes are negligible at these sizes.
@@ -94,6 +97,27 @@ async function pipelined(n: number, window: number, fn: (c: number) => Promise<v
   const workers: Promise<void>[] = [];
   for (let w = 0; w < Math.min(window, n); w++) workers.push(worker());
   await Promise.all(workers);
+}
+
+/**
+ * Writes whose completion matters only at the end of a collective: a step waits for its
+ * incoming data, not for the acknowledgement of its outgoing one. Safe because no source
+ * of a write is changed before its bytes were needed downstream (see ringReduceScatter),
+ * and the first failure fails whatever waits at once.
+ */
+class Outgoing {
+  private readonly all: Promise<void>[] = [];
+  private failFirst: (e: unknown) => void = () => undefined;
+  private readonly failed = quiet(new Promise<never>((_, reject) => { this.failFirst = reject; }));
+  add(p: Promise<void> | undefined): Promise<void> | undefined {
+    if (!p) return p;
+    this.all.push(p);
+    p.catch((e: unknown) => this.failFirst(e));
+    return p;
+  }
+  /** `p`, unless an outgoing write fails first. */
+  guard<T>(p: Promise<T>): Promise<T> { return Promise.race([p, this.failed]); }
+  async done(): Promise<void> { await Promise.all(this.all); }
 }
 
 export class Communicator {
@@ -218,6 +242,7 @@ export class Communicator {
       const rd = alg === 'recursive-doubling' || (alg === 'auto' && small) || count < this.size;
       if (direct) await this.directAllreduce(seq, work, dtype, op);
       else if (rd) await this.recursiveDoubling(seq, work, dtype, op);
+      else if (this.size === 2 && alg === 'auto') await this.pairAllreduce(seq, work, out === send ? work : bytesOf(send), dtype, op);
       else await this.ringAllreduce(seq, work, count, dtype, op);
       return out;
     });
@@ -473,10 +498,13 @@ export class Communicator {
     const n = this.size, r = this.rank, esize = DTYPE_SIZE[dtype];
     const chunks = pieceCount(count, this.segmentElems(Math.ceil(count / n), esize) * n);
     const wire = await this.ringWire(seq, work, { reduce: true, gather: false });
+    const sent = new Outgoing();
     await pipelined(chunks, this.window, async (c) => {
       const lo = Math.floor((count * c) / chunks), hi = Math.floor((count * (c + 1)) / chunks);
       const segs = splitSegments(lo * esize, hi - lo, n, esize);
-      await this.ringReduceScatter(wire, seq, c, work, segs, 0, dtype, op);
+      // The root's receives land in segments it wrote out during the reduce-scatter: each
+      // arrives only after its owner's reduction, which needed the root's write.
+      await this.ringReduceScatter(wire, sent, seq, c, work, segs, 0, dtype, op);
       if (r !== root) {
         const s = segs[r]!;
         if (s.len > 0) await this.transport.send(root, this.tag(seq, c, 2 * n), work.subarray(s.off, s.off + s.len));
@@ -485,6 +513,7 @@ export class Communicator {
           : this.transport.recv(i, this.tag(seq, c, 2 * n), work.subarray(s.off, s.off + s.len))));
       }
     });
+    await sent.done();
   }
 
   /** Everyone sends to everyone, then each rank folds the inputs in rank order (so all ranks agree bit for bit). */
@@ -538,16 +567,52 @@ export class Communicator {
     if (r < 2 * rem) await this.transport.send(r - 1, t(0xffff), work);
   }
 
+  /**
+   * Two ranks: each writes its whole input into the other's scratch and folds it in as it
+   * lands, in chunks so that folding one overlaps the transfer of the next. One exchange
+   * instead of the ring's two dependent steps, for the same bytes on the wire; the price,
+   * folding all of the message rather than half, is far below a step's synchronisation.
+   * Out of place the chunks leave from the untouched send buffer, so a chunk is folded as
+   * soon as it lands; in place only once this rank's own write of it has completed.
+   */
+  private async pairAllreduce(seq: number, work: Uint8Array, src: Uint8Array, dtype: DType, op: ReduceOp): Promise<void> {
+    const esize = DTYPE_SIZE[dtype], count = work.byteLength / esize;
+    const per = this.segmentFixed ? Math.max(1, Math.floor(this.segmentBytes / esize)) : Math.ceil(PAIR_CHUNK / esize);
+    const pieces = pieceCount(count, per);
+    const wire = await this.ringWire(seq, work, { reduce: true, gather: false }, src);
+    const sent = new Outgoing();
+    const puts: Promise<void>[] = [];
+    const lands: Promise<void>[] = [];
+    const segs: Seg[] = [];
+    for (let c = 0; c < pieces; c++) {
+      const lo = Math.floor((count * c) / pieces), hi = Math.floor((count * (c + 1)) / pieces);
+      const seg = { off: lo * esize, len: (hi - lo) * esize };
+      segs.push(seg);
+      lands.push(quiet(wire.fromLeft(this.tag(seq, c, 0), seg, 'scratch')));
+      puts.push(sent.add(wire.toRight(this.tag(seq, c, 0), seg, 'scratch'))!);
+    }
+    const inPlace = src === work;
+    for (let c = 0; c < pieces; c++) {
+      const s = segs[c]!;
+      await sent.guard(lands[c]!);
+      if (inPlace) await puts[c];
+      reduceBytes(dtype, op, work.subarray(s.off, s.off + s.len), wire.scratch.subarray(s.off, s.off + s.len));
+    }
+    await sent.done();
+  }
+
   private async ringAllreduce(seq: number, work: Uint8Array, count: number, dtype: DType, op: ReduceOp): Promise<void> {
     const n = this.size, esize = DTYPE_SIZE[dtype];
     const chunks = pieceCount(count, this.segmentElems(Math.ceil(count / n), esize) * n);
     const wire = await this.ringWire(seq, work, { reduce: true, gather: true });
+    const sent = new Outgoing();
     await pipelined(chunks, this.window, async (c) => {
       const lo = Math.floor((count * c) / chunks), hi = Math.floor((count * (c + 1)) / chunks);
       const segs = splitSegments(lo * esize, hi - lo, n, esize);
-      await this.ringReduceScatter(wire, seq, c, work, segs, 1, dtype, op);
-      await this.ringAllgather(wire, seq, c, work, segs, 1);
+      await this.ringReduceScatter(wire, sent, seq, c, work, segs, 1, dtype, op);
+      await this.ringAllgather(wire, sent, seq, c, work, segs, 1);
     });
+    await sent.done();
   }
 
   /**
@@ -560,43 +625,51 @@ export class Communicator {
     const n = this.size;
     const chunks = pieceCount(count, this.segmentElems(count, esize));
     const wire = await this.ringWire(seq, work, { reduce: mode === 'reduce', gather: mode === 'gather' });
+    const sent = new Outgoing();
     await pipelined(chunks, this.window, async (c) => {
       const lo = Math.floor((count * c) / chunks), hi = Math.floor((count * (c + 1)) / chunks);
       const segs: Seg[] = [];
       for (let i = 0; i < n; i++) segs.push({ off: (i * count + lo) * esize, len: (hi - lo) * esize });
-      if (mode === 'reduce') await this.ringReduceScatter(wire, seq, c, work, segs, 0, dtype, op);
-      else await this.ringAllgather(wire, seq, c, work, segs, 0);
+      if (mode === 'reduce') await this.ringReduceScatter(wire, sent, seq, c, work, segs, 0, dtype, op);
+      else await this.ringAllgather(wire, sent, seq, c, work, segs, 0);
     });
+    await sent.done();
   }
 
-  /** After it, rank r holds segment (r + shift) mod n reduced over all ranks. Steps 0..n-2. */
-  private async ringReduceScatter(wire: RingWire, seq: number, chunk: number, work: Uint8Array, segs: Seg[],
-                                  shift: number, dtype: DType, op: ReduceOp): Promise<void> {
+  /**
+   * After it, rank r holds segment (r + shift) mod n reduced over all ranks. Steps 0..n-2.
+   * Writes are not waited for step by step: a segment sent here is never folded into
+   * again, and the one sent first is only overwritten by the gather of its reduced value,
+   * which arrives after the whole ring (starting with this write) has passed over it.
+   */
+  private async ringReduceScatter(wire: RingWire, sent: Outgoing, seq: number, chunk: number, work: Uint8Array,
+                                  segs: Seg[], shift: number, dtype: DType, op: ReduceOp): Promise<void> {
     const n = this.size, r = this.rank;
     for (let step = 0; step < n - 1; step++) {
       const out = segs[mod(r + shift - 1 - step, n)]!;
       const inn = segs[mod(r + shift - 2 - step, n)]!;
       const tag = this.tag(seq, chunk, step);
-      await Promise.all([
-        out.len > 0 ? wire.toRight(tag, out, 'scratch') : undefined,
-        inn.len > 0 ? wire.fromLeft(tag, inn, 'scratch') : undefined,
-      ]);
-      if (inn.len > 0) reduceBytes(dtype, op, work.subarray(inn.off, inn.off + inn.len), wire.scratch.subarray(inn.off, inn.off + inn.len));
+      if (out.len > 0) sent.add(wire.toRight(tag, out, 'scratch'));
+      if (inn.len > 0) {
+        await sent.guard(wire.fromLeft(tag, inn, 'scratch'));
+        reduceBytes(dtype, op, work.subarray(inn.off, inn.off + inn.len), wire.scratch.subarray(inn.off, inn.off + inn.len));
+      }
     }
   }
 
-  /** Given rank r holds segment (r + shift) mod n, fills all segments. Steps n-1..2n-3. */
-  private async ringAllgather(wire: RingWire, seq: number, chunk: number, work: Uint8Array, segs: Seg[],
-                              shift: number): Promise<void> {
+  /**
+   * Given rank r holds segment (r + shift) mod n, fills all segments. Steps n-1..2n-3.
+   * A segment sent here is never received into later, so writes are not waited for.
+   */
+  private async ringAllgather(wire: RingWire, sent: Outgoing, seq: number, chunk: number, work: Uint8Array,
+                              segs: Seg[], shift: number): Promise<void> {
     const n = this.size, r = this.rank;
     for (let step = 0; step < n - 1; step++) {
       const out = segs[mod(r + shift - step, n)]!;
       const inn = segs[mod(r + shift - 1 - step, n)]!;
       const tag = this.tag(seq, chunk, n - 1 + step);
-      await Promise.all([
-        out.len > 0 ? wire.toRight(tag, out, 'work') : undefined,
-        inn.len > 0 ? wire.fromLeft(tag, inn, 'work') : undefined,
-      ]);
+      if (out.len > 0) sent.add(wire.toRight(tag, out, 'work'));
+      if (inn.len > 0) await sent.guard(wire.fromLeft(tag, inn, 'work'));
     }
   }
 
@@ -642,7 +715,8 @@ export class Communicator {
    * finished reduce step s-1 (the one that folds into X) and on R+1 having received R's
    * reduce step s (R's last read of X). Scratch slots are written once per chunk.
    */
-  private async ringWire(seq: number, work: Uint8Array, phases: { reduce: boolean; gather: boolean }): Promise<RingWire> {
+  private async ringWire(seq: number, work: Uint8Array, phases: { reduce: boolean; gather: boolean },
+                         from: Uint8Array = work): Promise<RingWire> {
     const t = this.transport, n = this.size, r = this.rank;
     const right = mod(r + 1, n), left = mod(r - 1, n);
     const rma = t.rma;
@@ -689,8 +763,8 @@ export class Communicator {
       return {
         scratch: half,
         toRight: (tag, seg, dst) => (rightScratch
-          ? rma.put(right, tag, view(work, seg), rightScratch, base + (dst === 'work' ? len : 0) + seg.off)
-          : t.send(right, tag, view(work, seg))),
+          ? rma.put(right, tag, view(from, seg), rightScratch, base + (dst === 'work' ? len : 0) + seg.off)
+          : t.send(right, tag, view(from, seg))),
         fromLeft: (tag, seg, dst) => {
           if (!leftPuts) return t.recv(left, tag, view(dst === 'work' ? work : half, seg));
           const landed = rma.landed(left, tag);
@@ -702,8 +776,8 @@ export class Communicator {
     return {
       scratch,
       toRight: (tag, seg, dst) => (rma && rightWork
-        ? rma.put(right, tag, view(work, seg), dst === 'work' ? rightWork : rightScratch!, seg.off)
-        : t.send(right, tag, view(work, seg))),
+        ? rma.put(right, tag, view(from, seg), dst === 'work' ? rightWork : rightScratch!, seg.off)
+        : t.send(right, tag, view(from, seg))),
       fromLeft: (tag, seg, dst) => (rma && leftPuts
         ? rma.landed(left, tag)
         : t.recv(left, tag, view(dst === 'work' ? work : scratch, seg))),
