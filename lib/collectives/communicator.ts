@@ -49,6 +49,10 @@ const TAG_CHUNK = 2 ** 16;
 // Chunk of the two-rank exchange: large enough that per-write costs stay small, small
 // enough that folding a chunk hides behind the transfer of the next ones.
 const PAIR_CHUNK = 256 * 1024;
+// Above this the exchange has no edge left over the two-step ring on softuet, and on
+// tcp;ofi_rxm (manual progress) its writes posted back to back delay reading the
+// peer's, which made it 10-15% slower than the ring at 8 MiB.
+const PAIR_MAX_BYTES = 1024 * 1024;
 // Latency-bound allreduce among few ranks: one round in which every rank sends its data
 // to every other beats log2(n) dependent rounds, since each round costs a wake-up of the
 // slowest peer; the extra bytes are negligible at these sizes.
@@ -242,7 +246,7 @@ export class Communicator {
       const rd = alg === 'recursive-doubling' || (alg === 'auto' && small) || count < this.size;
       if (direct) await this.directAllreduce(seq, work, dtype, op);
       else if (rd) await this.recursiveDoubling(seq, work, dtype, op);
-      else if (this.size === 2 && alg === 'auto') await this.pairAllreduce(seq, work, out === send ? work : bytesOf(send), dtype, op);
+      else if (this.size === 2 && alg === 'auto' && work.byteLength <= PAIR_MAX_BYTES) await this.pairAllreduce(seq, work, out === send ? work : bytesOf(send), dtype, op);
       else await this.ringAllreduce(seq, work, count, dtype, op);
       return out;
     });
