@@ -694,6 +694,9 @@ export class Communicator {
   private scratchFor(bytes: number): Uint8Array {
     if (!this.scratchBuf || this.scratchBuf.byteLength < bytes) {
       this.scratchBuf = new Uint8Array(Math.max(1 << 20, 2 ** Math.ceil(Math.log2(Math.max(1, bytes)))));
+      // Touch every page now: the halves alternate, so the second would otherwise take
+      // its page faults in the middle of the next collective of this size.
+      this.scratchBuf.fill(1);
     }
     return this.scratchBuf;
   }
