@@ -51,8 +51,8 @@ const TAG_CHUNK = 2 ** 16;
 const PAIR_CHUNK = 256 * 1024;
 // Above this the exchange has no edge left over the two-step ring on softuet, and on
 // tcp;ofi_rxm (manual progress) its writes posted back to back delay reading the
-// peer's, which made it 10-15% slower than the ring at 8 MiB.
-const PAIR_MAX_BYTES = 1024 * 1024;
+// peer's, which made it slower than the ring from 1 MiB on.
+const PAIR_MAX_BYTES = 512 * 1024;
 // Latency-bound allreduce among few ranks: one round in which every rank sends its data
 // to every other beats log2(n) dependent rounds, since each round costs a wake-up of the
 // slowest peer; the extra bytes are negligible at these sizes.
