@@ -46,13 +46,20 @@ const TAG_SEQ = 2 ** 32;
 // completion wake-ups) outweigh what pipelining overlaps.
 const MIN_PIPELINED_SEGMENT = 1024 * 1024;
 const TAG_CHUNK = 2 ** 16;
+// Chunk of the two-rank exchange: large enough that per-write costs stay small, small
+// enough that folding a chunk hides behind the transfer of the next ones.
+const PAIR_CHUNK = 256 * 1024;
+// Above this the exchange has no edge left over the two-step ring on softuet, and on
+// tcp;ofi_rxm (manual progress) its writes posted back to back delay reading the
+// peer's, which made it slower than the ring from 1 MiB on.
+const PAIR_MAX_BYTES = 512 * 1024;
 // Latency-bound allreduce among few ranks: one round in which every rank sends its data
 // to every other beats log2(n) dependent rounds, since each round costs a wake-up of the
 // slowest peer; the extra bytes are negligible at these sizes.
 const DIRECT_MAX_RANKS = 8;
 const DIRECT_MAX_BYTES = 4096;
-// Ring messages up to this size land in a kept scratch of twice their size, which spares
-// the per-collective offer round trip; above it the copy out of scratch costs more than
+// Ring messages up to this size land in a kept scratch of four times their size (two
+// halves used in turn), which spares the per-collective offer round trip; above it the copy out of scratch costs more than
 // that round trip, and the memory would be large.
 const KEPT_SCRATCH_MAX = 16 * 1024 * 1024;
 
@@ -96,6 +103,27 @@ async function pipelined(n: number, window: number, fn: (c: number) => Promise<v
   await Promise.all(workers);
 }
 
+/**
+ * Writes whose completion matters only at the end of a collective: a step waits for its
+ * incoming data, not for the acknowledgement of its outgoing one. Safe because no source
+ * of a write is changed before its bytes were needed downstream (see ringReduceScatter),
+ * and the first failure fails whatever waits at once.
+ */
+class Outgoing {
+  private readonly all: Promise<void>[] = [];
+  private failFirst: (e: unknown) => void = () => undefined;
+  private readonly failed = quiet(new Promise<never>((_, reject) => { this.failFirst = reject; }));
+  add(p: Promise<void> | undefined): Promise<void> | undefined {
+    if (!p) return p;
+    this.all.push(p);
+    p.catch((e: unknown) => this.failFirst(e));
+    return p;
+  }
+  /** `p`, unless an outgoing write fails first. */
+  guard<T>(p: Promise<T>): Promise<T> { return Promise.race([p, this.failed]); }
+  async done(): Promise<void> { await Promise.all(this.all); }
+}
+
 export class Communicator {
   readonly rank: number;
   readonly size: number;
@@ -106,8 +134,8 @@ export class Communicator {
   readonly useRma: boolean;
   private readonly segmentFixed: boolean;
   private scratchBuf: Uint8Array | undefined;
-  /** The right neighbour's word that it finished the last ring collective (see ringDone). */
-  private rightDone: Promise<void> | undefined;
+  /** Collectives so far that used the kept scratch; its parity picks the scratch half (see ringWire). */
+  private keptUses = 0;
   /** The RMA offers exchanged for the kept scratch, valid while the scratch stays. */
   private offer: { scratch: Uint8Array; leftPuts: boolean; right: Uint8Array | undefined } | undefined;
   private seq = 0;
@@ -218,6 +246,7 @@ export class Communicator {
       const rd = alg === 'recursive-doubling' || (alg === 'auto' && small) || count < this.size;
       if (direct) await this.directAllreduce(seq, work, dtype, op);
       else if (rd) await this.recursiveDoubling(seq, work, dtype, op);
+      else if (this.size === 2 && alg === 'auto' && work.byteLength <= PAIR_MAX_BYTES) await this.pairAllreduce(seq, work, out === send ? work : bytesOf(send), dtype, op);
       else await this.ringAllreduce(seq, work, count, dtype, op);
       return out;
     });
@@ -473,10 +502,13 @@ export class Communicator {
     const n = this.size, r = this.rank, esize = DTYPE_SIZE[dtype];
     const chunks = pieceCount(count, this.segmentElems(Math.ceil(count / n), esize) * n);
     const wire = await this.ringWire(seq, work, { reduce: true, gather: false });
+    const sent = new Outgoing();
     await pipelined(chunks, this.window, async (c) => {
       const lo = Math.floor((count * c) / chunks), hi = Math.floor((count * (c + 1)) / chunks);
       const segs = splitSegments(lo * esize, hi - lo, n, esize);
-      await this.ringReduceScatter(wire, seq, c, work, segs, 0, dtype, op);
+      // The root's receives land in segments it wrote out during the reduce-scatter: each
+      // arrives only after its owner's reduction, which needed the root's write.
+      await this.ringReduceScatter(wire, sent, seq, c, work, segs, 0, dtype, op);
       if (r !== root) {
         const s = segs[r]!;
         if (s.len > 0) await this.transport.send(root, this.tag(seq, c, 2 * n), work.subarray(s.off, s.off + s.len));
@@ -485,7 +517,7 @@ export class Communicator {
           : this.transport.recv(i, this.tag(seq, c, 2 * n), work.subarray(s.off, s.off + s.len))));
       }
     });
-    this.ringDone(seq);
+    await sent.done();
   }
 
   /** Everyone sends to everyone, then each rank folds the inputs in rank order (so all ranks agree bit for bit). */
@@ -539,17 +571,52 @@ export class Communicator {
     if (r < 2 * rem) await this.transport.send(r - 1, t(0xffff), work);
   }
 
+  /**
+   * Two ranks: each writes its whole input into the other's scratch and folds it in as it
+   * lands, in chunks so that folding one overlaps the transfer of the next. One exchange
+   * instead of the ring's two dependent steps, for the same bytes on the wire; the price,
+   * folding all of the message rather than half, is far below a step's synchronisation.
+   * Out of place the chunks leave from the untouched send buffer, so a chunk is folded as
+   * soon as it lands; in place only once this rank's own write of it has completed.
+   */
+  private async pairAllreduce(seq: number, work: Uint8Array, src: Uint8Array, dtype: DType, op: ReduceOp): Promise<void> {
+    const esize = DTYPE_SIZE[dtype], count = work.byteLength / esize;
+    const per = this.segmentFixed ? Math.max(1, Math.floor(this.segmentBytes / esize)) : Math.ceil(PAIR_CHUNK / esize);
+    const pieces = pieceCount(count, per);
+    const wire = await this.ringWire(seq, work, { reduce: true, gather: false }, src);
+    const sent = new Outgoing();
+    const puts: Promise<void>[] = [];
+    const lands: Promise<void>[] = [];
+    const segs: Seg[] = [];
+    for (let c = 0; c < pieces; c++) {
+      const lo = Math.floor((count * c) / pieces), hi = Math.floor((count * (c + 1)) / pieces);
+      const seg = { off: lo * esize, len: (hi - lo) * esize };
+      segs.push(seg);
+      lands.push(quiet(wire.fromLeft(this.tag(seq, c, 0), seg, 'scratch')));
+      puts.push(sent.add(wire.toRight(this.tag(seq, c, 0), seg, 'scratch'))!);
+    }
+    const inPlace = src === work;
+    for (let c = 0; c < pieces; c++) {
+      const s = segs[c]!;
+      await sent.guard(lands[c]!);
+      if (inPlace) await puts[c];
+      reduceBytes(dtype, op, work.subarray(s.off, s.off + s.len), wire.scratch.subarray(s.off, s.off + s.len));
+    }
+    await sent.done();
+  }
+
   private async ringAllreduce(seq: number, work: Uint8Array, count: number, dtype: DType, op: ReduceOp): Promise<void> {
     const n = this.size, esize = DTYPE_SIZE[dtype];
     const chunks = pieceCount(count, this.segmentElems(Math.ceil(count / n), esize) * n);
     const wire = await this.ringWire(seq, work, { reduce: true, gather: true });
+    const sent = new Outgoing();
     await pipelined(chunks, this.window, async (c) => {
       const lo = Math.floor((count * c) / chunks), hi = Math.floor((count * (c + 1)) / chunks);
       const segs = splitSegments(lo * esize, hi - lo, n, esize);
-      await this.ringReduceScatter(wire, seq, c, work, segs, 1, dtype, op);
-      await this.ringAllgather(wire, seq, c, work, segs, 1);
+      await this.ringReduceScatter(wire, sent, seq, c, work, segs, 1, dtype, op);
+      await this.ringAllgather(wire, sent, seq, c, work, segs, 1);
     });
-    this.ringDone(seq);
+    await sent.done();
   }
 
   /**
@@ -562,44 +629,51 @@ export class Communicator {
     const n = this.size;
     const chunks = pieceCount(count, this.segmentElems(count, esize));
     const wire = await this.ringWire(seq, work, { reduce: mode === 'reduce', gather: mode === 'gather' });
+    const sent = new Outgoing();
     await pipelined(chunks, this.window, async (c) => {
       const lo = Math.floor((count * c) / chunks), hi = Math.floor((count * (c + 1)) / chunks);
       const segs: Seg[] = [];
       for (let i = 0; i < n; i++) segs.push({ off: (i * count + lo) * esize, len: (hi - lo) * esize });
-      if (mode === 'reduce') await this.ringReduceScatter(wire, seq, c, work, segs, 0, dtype, op);
-      else await this.ringAllgather(wire, seq, c, work, segs, 0);
+      if (mode === 'reduce') await this.ringReduceScatter(wire, sent, seq, c, work, segs, 0, dtype, op);
+      else await this.ringAllgather(wire, sent, seq, c, work, segs, 0);
     });
-    this.ringDone(seq);
+    await sent.done();
   }
 
-  /** After it, rank r holds segment (r + shift) mod n reduced over all ranks. Steps 0..n-2. */
-  private async ringReduceScatter(wire: RingWire, seq: number, chunk: number, work: Uint8Array, segs: Seg[],
-                                  shift: number, dtype: DType, op: ReduceOp): Promise<void> {
+  /**
+   * After it, rank r holds segment (r + shift) mod n reduced over all ranks. Steps 0..n-2.
+   * Writes are not waited for step by step: a segment sent here is never folded into
+   * again, and the one sent first is only overwritten by the gather of its reduced value,
+   * which arrives after the whole ring (starting with this write) has passed over it.
+   */
+  private async ringReduceScatter(wire: RingWire, sent: Outgoing, seq: number, chunk: number, work: Uint8Array,
+                                  segs: Seg[], shift: number, dtype: DType, op: ReduceOp): Promise<void> {
     const n = this.size, r = this.rank;
     for (let step = 0; step < n - 1; step++) {
       const out = segs[mod(r + shift - 1 - step, n)]!;
       const inn = segs[mod(r + shift - 2 - step, n)]!;
       const tag = this.tag(seq, chunk, step);
-      await Promise.all([
-        out.len > 0 ? wire.toRight(tag, out, 'scratch') : undefined,
-        inn.len > 0 ? wire.fromLeft(tag, inn, 'scratch') : undefined,
-      ]);
-      if (inn.len > 0) reduceBytes(dtype, op, work.subarray(inn.off, inn.off + inn.len), wire.scratch.subarray(inn.off, inn.off + inn.len));
+      if (out.len > 0) sent.add(wire.toRight(tag, out, 'scratch'));
+      if (inn.len > 0) {
+        await sent.guard(wire.fromLeft(tag, inn, 'scratch'));
+        reduceBytes(dtype, op, work.subarray(inn.off, inn.off + inn.len), wire.scratch.subarray(inn.off, inn.off + inn.len));
+      }
     }
   }
 
-  /** Given rank r holds segment (r + shift) mod n, fills all segments. Steps n-1..2n-3. */
-  private async ringAllgather(wire: RingWire, seq: number, chunk: number, work: Uint8Array, segs: Seg[],
-                              shift: number): Promise<void> {
+  /**
+   * Given rank r holds segment (r + shift) mod n, fills all segments. Steps n-1..2n-3.
+   * A segment sent here is never received into later, so writes are not waited for.
+   */
+  private async ringAllgather(wire: RingWire, sent: Outgoing, seq: number, chunk: number, work: Uint8Array,
+                              segs: Seg[], shift: number): Promise<void> {
     const n = this.size, r = this.rank;
     for (let step = 0; step < n - 1; step++) {
       const out = segs[mod(r + shift - step, n)]!;
       const inn = segs[mod(r + shift - 1 - step, n)]!;
       const tag = this.tag(seq, chunk, n - 1 + step);
-      await Promise.all([
-        out.len > 0 ? wire.toRight(tag, out, 'work') : undefined,
-        inn.len > 0 ? wire.fromLeft(tag, inn, 'work') : undefined,
-      ]);
+      if (out.len > 0) sent.add(wire.toRight(tag, out, 'work'));
+      if (inn.len > 0) await sent.guard(wire.fromLeft(tag, inn, 'work'));
     }
   }
 
@@ -620,24 +694,11 @@ export class Communicator {
   private scratchFor(bytes: number): Uint8Array {
     if (!this.scratchBuf || this.scratchBuf.byteLength < bytes) {
       this.scratchBuf = new Uint8Array(Math.max(1 << 20, 2 ** Math.ceil(Math.log2(Math.max(1, bytes)))));
+      // Touch every page now: the halves alternate, so the second would otherwise take
+      // its page faults in the middle of the next collective of this size.
+      this.scratchBuf.fill(1);
     }
     return this.scratchBuf;
-  }
-
-  /**
-   * Ends a ring collective: tells the left neighbour (who writes into this rank's memory)
-   * that this rank is done with it, and listens for the same from the right neighbour.
-   * The next ring collective waits for that word before writing, which replaces the
-   * offer-and-wait round trip that would otherwise open every collective.
-   */
-  private ringDone(seq: number): void {
-    const t = this.transport;
-    if (!t.rma || this.size < 2) return;
-    const n = this.size, r = this.rank;
-    const tag = this.tag(seq, 0xfffe, 0);
-    const none = new Uint8Array(0);
-    quiet(t.send(mod(r - 1, n), tag, none));
-    this.rightDone = quiet(t.recv(mod(r + 1, n), tag, none));
   }
 
   /**
@@ -645,30 +706,31 @@ export class Communicator {
    * straight into the right neighbour's memory; otherwise by tagged messages. Each rank
    * offers memory to its left neighbour, so both ends of a link agree.
    *
-   * Up to KEPT_SCRATCH_MAX bytes the target is this rank's kept scratch: its first half
-   * takes reduce-phase segments, its second half gather-phase ones, copied into the
-   * result as they land. Its handle is offered once per scratch allocation (every rank
-   * allocates at the same collectives, as sizes match across ranks), and a writer starts
-   * only once its right neighbour said it finished the previous ring collective
-   * (ringDone), so nothing lands in memory still being read. Larger messages go straight
-   * into the neighbour's result buffer, with handles exchanged afresh by every collective;
-   * that exchange also orders the collectives.
+   * Up to KEPT_SCRATCH_MAX bytes the target is this rank's kept scratch. Its handle is
+   * offered once per scratch allocation (every rank allocates at the same collectives, as
+   * sizes match across ranks). Collectives alternate between its two halves, and within
+   * a half the first len bytes take reduce-phase segments, the next len gather-phase
+   * ones, copied into the result as they land. Alternating halves is what makes writing
+   * without asking safe: a writer in collective j has finished j-1, whose result needs
+   * the target's input to j-1, so the target has finished j-2, the last user of the half
+   * j writes into. Larger messages go straight into the neighbour's result buffer, with
+   * handles exchanged afresh by every collective; that exchange also orders them (and
+   * a collective that used the scratch this way drops the kept offer).
    *
    * A gather write needs no extra handshake although it lands whenever it arrives: the
    * write of segment X into rank R at gather step s depends, around the ring, on R having
    * finished reduce step s-1 (the one that folds into X) and on R+1 having received R's
    * reduce step s (R's last read of X). Scratch slots are written once per chunk.
    */
-  private async ringWire(seq: number, work: Uint8Array, phases: { reduce: boolean; gather: boolean }): Promise<RingWire> {
+  private async ringWire(seq: number, work: Uint8Array, phases: { reduce: boolean; gather: boolean },
+                         from: Uint8Array = work): Promise<RingWire> {
     const t = this.transport, n = this.size, r = this.rank;
     const right = mod(r + 1, n), left = mod(r - 1, n);
     const rma = t.rma;
     const len = work.byteLength;
     const kept = rma !== undefined && len <= KEPT_SCRATCH_MAX;
-    const scratch = kept ? this.scratchFor(2 * len) : phases.reduce ? this.scratchFor(len) : work;
-    const ready = this.rightDone;
-    this.rightDone = undefined;
-    if (ready) await ready;
+    const scratch = kept ? this.scratchFor(4 * len) : phases.reduce ? this.scratchFor(len) : work;
+    const base = kept ? (this.keptUses++ & 1) * (scratch.byteLength / 2) : 0;
     let leftPuts = false;
     let rightWork: Uint8Array | undefined;
     let rightScratch: Uint8Array | undefined;
@@ -704,24 +766,25 @@ export class Communicator {
     }
     const view = (m: Uint8Array, s: Seg) => m.subarray(s.off, s.off + s.len);
     if (kept) {
+      const half = scratch.subarray(base, base + 2 * len);
       return {
-        scratch,
+        scratch: half,
         toRight: (tag, seg, dst) => (rightScratch
-          ? rma.put(right, tag, view(work, seg), rightScratch, dst === 'work' ? len + seg.off : seg.off)
-          : t.send(right, tag, view(work, seg))),
+          ? rma.put(right, tag, view(from, seg), rightScratch, base + (dst === 'work' ? len : 0) + seg.off)
+          : t.send(right, tag, view(from, seg))),
         fromLeft: (tag, seg, dst) => {
-          if (!leftPuts) return t.recv(left, tag, view(dst === 'work' ? work : scratch, seg));
+          if (!leftPuts) return t.recv(left, tag, view(dst === 'work' ? work : half, seg));
           const landed = rma.landed(left, tag);
           if (dst === 'scratch') return landed;
-          return landed.then(() => { work.set(scratch.subarray(len + seg.off, len + seg.off + seg.len), seg.off); });
+          return landed.then(() => { work.set(half.subarray(len + seg.off, len + seg.off + seg.len), seg.off); });
         },
       };
     }
     return {
       scratch,
       toRight: (tag, seg, dst) => (rma && rightWork
-        ? rma.put(right, tag, view(work, seg), dst === 'work' ? rightWork : rightScratch!, seg.off)
-        : t.send(right, tag, view(work, seg))),
+        ? rma.put(right, tag, view(from, seg), dst === 'work' ? rightWork : rightScratch!, seg.off)
+        : t.send(right, tag, view(from, seg))),
       fromLeft: (tag, seg, dst) => (rma && leftPuts
         ? rma.landed(left, tag)
         : t.recv(left, tag, view(dst === 'work' ? work : scratch, seg))),

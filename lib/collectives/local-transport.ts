@@ -53,14 +53,16 @@ class LocalRma implements RmaOps {
     if (!target || offset < 0 || offset + data.byteLength > target.byteLength) {
       return Promise.reject(new CollectiveError(`put of ${data.byteLength} bytes at ${offset} outside rank ${peer}'s exposed region`, 'PROTOCOL'));
     }
-    const copy = new Uint8Array(data);
-    // The bytes land on a later turn, like a real one-sided write, so ordering bugs surface
-    // here; the target hears of it later still when it lags, as a descheduled process would.
+    // The bytes are read and land on a later turn, like a real one-sided write, so ordering
+    // bugs (a source changed before its put completed, a target read before it landed)
+    // surface here; the target hears of it later still when it lags, as a descheduled
+    // process would.
     return new Promise((resolve, reject) => {
       setImmediate(() => {
         const dst = t.peer(peer);
         if (t.aborted) { reject(t.aborted); return; }
         if (dst.isClosed) { reject(new CollectiveError(`rank ${peer} has closed`, 'PEER_EXIT')); return; }
+        const copy = new Uint8Array(data);
         target.set(copy, offset);
         t.later(t.rank, resolve);
         t.later(peer, () => (dst.rma as LocalRma).notes.deliver(t.rank, tag, copy.subarray(0, 0), true));
