@@ -14,7 +14,7 @@ const cases: Array<[string, Record<string, string>]> = [
   ['drop 20%', { FI_SOFTUET_FAULT_DROP: '20' }],
   ['reorder 20% + duplicate 10%', { FI_SOFTUET_FAULT_REORDER: '20', FI_SOFTUET_FAULT_DUP: '10' }],
   ['corrupt 5%', { FI_SOFTUET_FAULT_CORRUPT: '5' }],
-  ['drop 5% with the NSCC window alone (no RCCC credit)', { FI_SOFTUET_FAULT_DROP: '5', FI_SOFTUET_CC: 'nscc' }],
+  ['drop 5% with NSCC and RCCC credit', { FI_SOFTUET_FAULT_DROP: '5', FI_SOFTUET_CC: 'nscc+rccc' }],
   ['drop 20% with congestion management off', { FI_SOFTUET_FAULT_DROP: '20', FI_SOFTUET_CC: 'off' }],
   ['all at once', { FI_SOFTUET_FAULT_DROP: '5', FI_SOFTUET_FAULT_DUP: '5', FI_SOFTUET_FAULT_REORDER: '5', FI_SOFTUET_FAULT_CORRUPT: '2' }],
   ['ROD PDCs, drop 5% + reorder 10% + duplicate 5%', { FI_SOFTUET_PDC_MODE: 'rod', FI_SOFTUET_FAULT_DROP: '5', FI_SOFTUET_FAULT_REORDER: '10', FI_SOFTUET_FAULT_DUP: '5' }],

@@ -161,8 +161,8 @@ struct EngineConfig {
   uint32_t job_id = 1;
   bool dgram = false;
   bool verify_crc = true;
-  // Congestion management (FI_SOFTUET_CC: "nscc+rccc" by default, "nscc", "rccc" or
-  // "off"). NSCC: a window per initiator PDC gates transmission. RCCC: initiators state
+  // Congestion management (FI_SOFTUET_CC: "nscc" by default, "nscc+rccc", "rccc" or
+  // "off"; these struct defaults, both on, serve the engine tests). NSCC: a window per initiator PDC gates transmission. RCCC: initiators state
   // their demand in RUD_CC_REQ credit_target and send against credit the target's
   // pacer grants in ACK_CC (cc_type CREDIT); both fields count 256-byte quanta,
   // cumulative modulo 2^24, so lost or reordered ACKs and requests need no repair.

@@ -308,8 +308,7 @@ TEST_CASE(idle_close_under_loss) {
 }
 
 // The traffic class reaches the wire as DSCP: a plain UDP socket stands in for a peer
-// and reads the TOS byte of what arrives. The PDS type shows the PDC mode: RUD requests
-// go out as RUD_CC_REQ (13) because RCCC runs by default; ROD ones as ROD_REQ (3).
+// and reads the TOS byte of what arrives. The PDS type shows the PDC mode.
 TEST_CASE(tclass_dscp_and_mode_on_wire) {
   struct Case {
     uint32_t tclass;
@@ -317,9 +316,9 @@ TEST_CASE(tclass_dscp_and_mode_on_wire) {
     int dscp;
     uint8_t pds_type;
   } cases[] = {
-      {fi_tc_dscp_set(10), 0, 10, 13},
+      {fi_tc_dscp_set(10), 0, 10, 2},
       {FI_TC_LOW_LATENCY, kRodAsk, 46, 3},
-      {0, 0, 0, 13},
+      {0, 0, 0, 2},
   };
   for (auto &k : cases) {
     Peer a;
@@ -489,6 +488,10 @@ TEST_CASE(multi_recv_buffer) {
     off += src[i].size();
   }
   CHECK_EQ(released, 1);
+  for (int i = 3; i < 6; i++) {  // the sources must outlive their sends
+    Comp c;
+    REQUIRE(wait_comp(p.a.txcq, c));
+  }
   // The second buffer is still posted; cancelling hands it back.
   CHECK(fi_cancel(&p.b.ep->fid, &ctx2) == 0);
   Comp cc;
@@ -538,6 +541,10 @@ TEST_CASE(multi_recv_retire_on_no_room) {
   CHECK(z.e.buf == buf2.data());
   CHECK(memcmp(buf2.data(), s2.data(), s2.size()) == 0);
   CHECK(memcmp(buf.data(), s1.data(), s1.size()) == 0);
+  // The sources must outlive their sends: a late retransmission still reads them.
+  Comp t1, t2;
+  REQUIRE(wait_comp(p.a.txcq, t1));
+  REQUIRE(wait_comp(p.a.txcq, t2));
 }
 
 // Atomic ioc lists join into one operand array over a contiguous remote range.
