@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/check.h"
+#include "common/engine_net.h"
 #include "pds/pkt.h"
 #include "ses/engine.h"
 #include "wire/constants.h"
@@ -19,26 +20,7 @@ using namespace softuet;
 
 namespace {
 
-struct TestHost : Host {
-  std::vector<Completion> tx, rx, remote;
-  std::map<uint64_t, MrView> mrs;
-  void tx_done(const Completion &c) override { tx.push_back(c); }
-  void rx_done(const Completion &c) override { rx.push_back(c); }
-  void remote_done(uint64_t, const Completion &c) override { remote.push_back(c); }
-  bool find_mr(uint64_t key, MrView &out) override {
-    auto it = mrs.find(key);
-    if (it == mrs.end()) return false;
-    out = it->second;
-    return true;
-  }
-};
-
-sockaddr_in addr() {
-  sockaddr_in s{};
-  s.sin_family = AF_INET;
-  s.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return s;
-}
+sockaddr_in addr() { return nlf::test::EngineNet::addr(); }
 
 struct Seen {
   size_t reqs = 0, cc_reqs = 0, credit_acks = 0, nscc_acks = 0;
@@ -70,39 +52,11 @@ void classify(const std::vector<uint8_t> &p, Seen &s) {
   }
 }
 
-struct Net {
-  TestHost ha, hb;
-  Engine a, b;
+// Counts what each side sends.
+struct Net : nlf::test::EngineNet {
   Seen from_a, from_b;
-  Net(const EngineConfig &ca, const EngineConfig &cb) : a(&ha, nullptr, ca), b(&hb, nullptr, cb) {}
-  // Moves what each side queued to the other once; returns how many packets moved.
-  size_t step() {
-    size_t n = 0;
-    for (int dir = 0; dir < 2; dir++) {
-      Engine &from = dir ? b : a, &to = dir ? a : b;
-      auto pk = std::move(from.sent);
-      from.sent.clear();
-      for (auto &p : pk) {
-        classify(p, dir ? from_b : from_a);
-        to.on_packet(p.data(), p.size(), addr());
-        n++;
-      }
-      to.flush();
-    }
-    return n;
-  }
-  template <class F>
-  bool run(F done, int rounds = 20000) {
-    uint64_t t = Engine::now_ns();
-    for (int i = 0; i < rounds; i++) {
-      if (done()) return true;
-      if (!step()) {
-        t += 20'000'000;
-        a.on_timer(t);
-        b.on_timer(t);
-      }
-    }
-    return done();
+  Net(const EngineConfig &ca, const EngineConfig &cb) : EngineNet(ca, cb) {
+    tap = [this](int dir, const std::vector<uint8_t> &p) { classify(p, dir ? from_b : from_a); };
   }
 };
 

@@ -13,76 +13,14 @@
 #include <random>
 
 #include "common/check.h"
+#include "common/engine_net.h"
 #include "ses/atomic.h"
 #include "ses/engine.h"
 
 using namespace softuet;
 
 namespace {
-struct TestHost : Host {
-  std::vector<Completion> tx, rx, remote;
-  std::map<uint64_t, MrView> mrs;
-  void tx_done(const Completion &c) override { tx.push_back(c); }
-  void rx_done(const Completion &c) override { rx.push_back(c); }
-  void remote_done(uint64_t, const Completion &c) override { remote.push_back(c); }
-  bool find_mr(uint64_t key, MrView &out) override {
-    auto it = mrs.find(key);
-    if (it == mrs.end()) return false;
-    out = it->second;
-    return true;
-  }
-};
-
-struct Net {
-  TestHost ha, hb;
-  Engine a, b;
-  std::mt19937 rng{7};
-  int drop_pct = 0, dup_pct = 0;
-  bool reorder = false;
-  int swap_pct = 0;  // local reordering: neighbours trade places
-  explicit Net(EngineConfig cfg = EngineConfig()) : a(&ha, nullptr, cfg), b(&hb, nullptr, cfg) {}
-  Net(EngineConfig ca, EngineConfig cb) : a(&ha, nullptr, ca), b(&hb, nullptr, cb) {}
-  static sockaddr_in addr() {
-    sockaddr_in s{};
-    s.sin_family = AF_INET;
-    s.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return s;
-  }
-  // Moves every queued packet across once; returns how many were moved.
-  size_t step() {
-    size_t n = 0;
-    for (int dir = 0; dir < 2; dir++) {
-      Engine &from = dir ? b : a, &to = dir ? a : b;
-      auto pk = std::move(from.sent);
-      from.sent.clear();
-      if (reorder) std::shuffle(pk.begin(), pk.end(), rng);
-      for (size_t i = 0; i + 1 < pk.size(); i++)
-        if ((int)(rng() % 100) < swap_pct) std::swap(pk[i], pk[i + 1]);
-      for (auto &p : pk) {
-        n++;
-        if ((int)(rng() % 100) < drop_pct) continue;
-        to.on_packet(p.data(), p.size(), addr());
-        if ((int)(rng() % 100) < dup_pct) to.on_packet(p.data(), p.size(), addr());
-      }
-      to.flush();
-    }
-    return n;
-  }
-  // Runs until done() or a bounded number of rounds; timers advance 20 ms per idle round.
-  template <class F>
-  bool run(F done, int rounds = 20000) {
-    uint64_t t = Engine::now_ns();
-    for (int i = 0; i < rounds; i++) {
-      if (done()) return true;
-      if (!step()) {
-        t += 20'000'000;
-        a.on_timer(t);
-        b.on_timer(t);
-      }
-    }
-    return done();
-  }
-};
+using Net = nlf::test::EngineNet;
 
 std::vector<uint8_t> pattern(size_t n, uint32_t seed) {
   std::vector<uint8_t> v(n);
