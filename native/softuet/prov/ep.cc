@@ -325,41 +325,16 @@ int ep_setname(fid_t f, void *addr, size_t addrlen) {
 // ------------------------------------------------------------------ data path helpers
 bool peer_of(SuEp *ep, fi_addr_t a, sockaddr_in &out) { return ep->av && ep->av->lookup(a, out); }
 
-ssize_t do_send(SuEp *ep, const iovec *iov, size_t count, fi_addr_t dest, void *ctx, uint64_t flags, bool has_data,
-                uint64_t data, bool tagged, uint64_t tag, bool inject) {
-  if (count > 4) return -FI_EINVAL;
-  std::lock_guard<std::mutex> g(ep->dom->mu);
-  if (!ep->eng) return -FI_EOPBADSTATE;
-  auto *op = new TxOp;
-  if (!peer_of(ep, dest, op->peer)) {
-    delete op;
-    return -FI_EINVAL;
-  }
+size_t iov_total(const iovec *iov, size_t count) {
   size_t total = 0;
   for (size_t i = 0; i < count; i++) total += iov[i].iov_len;
-  if (ep->type == FI_EP_DGRAM && total > ep->eng->config().mtu) {
-    delete op;
-    return -FI_EMSGSIZE;
-  }
-  if (total > (1u << 30)) {
-    delete op;
-    return -FI_EMSGSIZE;
-  }
-  op->kind = ep->type == FI_EP_DGRAM ? OpKind::DGRAM : tagged ? OpKind::TSEND : OpKind::SEND;
-  op->rod = ep->rod;
-  op->tc = ep->dscp;
-  op->context = ctx;
-  op->cq_flags = FI_SEND | (tagged ? FI_TAGGED : FI_MSG);
-  op->completion = !inject && (!ep->tx_selective || (flags & FI_COMPLETION));
-  op->has_data = has_data;
-  op->data = data;
-  op->tag = tag;
-  op->length = (uint32_t)total;
-  if (inject || (flags & FI_INJECT)) {
-    if (total > ep->eng->config().mtu) {
-      delete op;
-      return -FI_EMSGSIZE;
-    }
+  return total;
+}
+
+// Points the op at the caller's buffers, or copies them when the caller may reuse them
+// as soon as the call returns (inject).
+void set_local(TxOp *op, const iovec *iov, size_t count, size_t total, bool copy) {
+  if (copy) {
     op->owned.resize(total);
     size_t o = 0;
     for (size_t i = 0; i < count; i++) {
@@ -371,10 +346,40 @@ ssize_t do_send(SuEp *ep, const iovec *iov, size_t count, fi_addr_t dest, void *
     for (size_t i = 0; i < count; i++)
       if (iov[i].iov_len) op->local.add(iov[i].iov_base, iov[i].iov_len);
   }
+}
+
+// Hands the op to the engine, which owns it from then on; a refused op is freed here.
+int submit(SuEp *ep, TxOp *op) {
   int r = ep->eng->post(op);
   if (r) delete op;
   else ep->dom->kick();
   return r;
+}
+
+ssize_t do_send(SuEp *ep, const iovec *iov, size_t count, fi_addr_t dest, void *ctx, uint64_t flags, bool has_data,
+                uint64_t data, bool tagged, uint64_t tag, bool inject) {
+  if (count > 4) return -FI_EINVAL;
+  std::lock_guard<std::mutex> g(ep->dom->mu);
+  if (!ep->eng) return -FI_EOPBADSTATE;
+  sockaddr_in peer;
+  if (!peer_of(ep, dest, peer)) return -FI_EINVAL;
+  const size_t total = iov_total(iov, count);
+  const bool copy = inject || (flags & FI_INJECT);
+  if (total > (1u << 30) || ((copy || ep->type == FI_EP_DGRAM) && total > ep->eng->config().mtu)) return -FI_EMSGSIZE;
+  auto *op = new TxOp;
+  op->peer = peer;
+  op->kind = ep->type == FI_EP_DGRAM ? OpKind::DGRAM : tagged ? OpKind::TSEND : OpKind::SEND;
+  op->rod = ep->rod;
+  op->tc = ep->dscp;
+  op->context = ctx;
+  op->cq_flags = FI_SEND | (tagged ? FI_TAGGED : FI_MSG);
+  op->completion = !inject && (!ep->tx_selective || (flags & FI_COMPLETION));
+  op->has_data = has_data;
+  op->data = data;
+  op->tag = tag;
+  op->length = (uint32_t)total;
+  set_local(op, iov, count, total, copy);
+  return submit(ep, op);
 }
 
 ssize_t do_recv(SuEp *ep, const iovec *iov, size_t count, fi_addr_t src, void *ctx, uint64_t flags, bool tagged,
@@ -413,17 +418,12 @@ ssize_t do_rma(SuEp *ep, OpKind kind, const iovec *iov, size_t count, fi_addr_t 
   if (ep->type != FI_EP_RDM) return -FI_EOPNOTSUPP;
   std::lock_guard<std::mutex> g(ep->dom->mu);
   if (!ep->eng) return -FI_EOPBADSTATE;
+  sockaddr_in peer;
+  if (!peer_of(ep, dest, peer)) return -FI_EINVAL;
+  const size_t total = iov_total(iov, count);
+  if (total > (1u << 30)) return -FI_EMSGSIZE;
   auto *op = new TxOp;
-  if (!peer_of(ep, dest, op->peer)) {
-    delete op;
-    return -FI_EINVAL;
-  }
-  size_t total = 0;
-  for (size_t i = 0; i < count; i++) total += iov[i].iov_len;
-  if (total > (1u << 30)) {
-    delete op;
-    return -FI_EMSGSIZE;
-  }
+  op->peer = peer;
   op->kind = kind;
   op->rod = ep->rod;
   op->tc = ep->dscp;
@@ -435,22 +435,8 @@ ssize_t do_rma(SuEp *ep, OpKind kind, const iovec *iov, size_t count, fi_addr_t 
   op->has_data = has_data;
   op->data = data;
   op->length = (uint32_t)total;
-  if (inject || (flags & FI_INJECT)) {
-    op->owned.resize(total);
-    size_t o = 0;
-    for (size_t i = 0; i < count; i++) {
-      memcpy(op->owned.data() + o, iov[i].iov_base, iov[i].iov_len);
-      o += iov[i].iov_len;
-    }
-    op->local.add(op->owned.data(), total);
-  } else {
-    for (size_t i = 0; i < count; i++)
-      if (iov[i].iov_len) op->local.add(iov[i].iov_base, iov[i].iov_len);
-  }
-  int r = ep->eng->post(op);
-  if (r) delete op;
-  else ep->dom->kick();
-  return r;
+  set_local(op, iov, count, total, inject || (flags & FI_INJECT));
+  return submit(ep, op);
 }
 
 // fi_writemsg / fi_readmsg: several remote segments map to one engine operation each
@@ -573,10 +559,7 @@ ssize_t do_atomic(SuEp *ep, const void *buf, size_t count, const void *compare, 
       return -FI_EINVAL;
     }
   }
-  int r = ep->eng->post(op);
-  if (r) delete op;
-  else ep->dom->kick();
-  return r;
+  return submit(ep, op);
 }
 
 // ------------------------------------------------------------------ msg
