@@ -42,6 +42,8 @@
 #include <rdma/fi_rma.h>
 #include <rdma/fi_tagged.h>
 
+#include "fi_softuet.h"
+
 #define MAX_SIZES 64
 #define MAX_PAIRS 64
 #define MAX_ADDR 256
@@ -63,6 +65,7 @@ struct opts {
 	double target_s;
 	int timeout_s;
 	bool json;
+	bool stats; /* print softuet endpoint counters of each side at the end */
 	bool probe;
 	bool corrupt; /* self-test of the data check: spoil one byte at the source */
 	int reps;
@@ -607,8 +610,29 @@ static void connect_peer(struct pair *p, const struct peer_info *pi)
 	p->rem_key = pi->rx_key;
 }
 
+/* With --stats on softuet: the endpoint's nonzero counters (retransmissions, NACKs,
+ * unexpected messages...), one line per side and pair on stderr. Other providers have
+ * no such interface and print nothing. */
+static void print_stats(struct pair *p)
+{
+	struct fi_softuet_ops *ops = NULL;
+	if (!o.stats || fi_open_ops(&p->domain->fid, FI_SOFTUET_OPS_NAME, 0, (void **)&ops, NULL) ||
+	    !ops)
+		return;
+	struct fi_softuet_stat st[FI_SOFTUET_MAX_STATS];
+	size_t n = FI_SOFTUET_MAX_STATS;
+	if (ops->ep_stats(p->ep, st, &n))
+		return;
+	fprintf(stderr, "# stats %s pair %d:", role, p->index);
+	for (size_t i = 0; i < n; i++)
+		if (st[i].value)
+			fprintf(stderr, " %s=%" PRIu64, st[i].name, st[i].value);
+	fprintf(stderr, "\n");
+}
+
 static void close_pair(struct pair *p)
 {
+	print_stats(p);
 	fi_close(&p->ep->fid);
 	fi_close(&p->mr->fid);
 	fi_close(&p->av->fid);
@@ -1038,6 +1062,7 @@ static void usage(FILE *f)
 		"  --json        one JSON document on stdout instead of the table\n"
 		"  --probe       only check that the provider offers what the bench needs\n"
 		"  --corrupt     spoil one source byte, to show that the data check fails\n"
+		"  --stats       print softuet's endpoint counters of both sides on stderr\n"
 		"exit status: 0 ok, 1 usage, 2 error, 3 data mismatch\n");
 }
 
@@ -1047,6 +1072,7 @@ int main(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"probe", no_argument, NULL, 'R'},
 		{"corrupt", no_argument, NULL, 'C'},
+		{"stats", no_argument, NULL, 'X'},
 		{"timeout", required_argument, NULL, 'O'},
 		{"server-fd", required_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
@@ -1086,6 +1112,7 @@ int main(int argc, char **argv)
 		case 'j': o.json = true; break;
 		case 'R': o.probe = true; break;
 		case 'C': o.corrupt = true; break;
+		case 'X': o.stats = true; break;
 		case 'r': o.reps = (int)parse_long(optarg, "-r", 1, 100); break;
 		case 'O': o.timeout_s = (int)parse_long(optarg, "--timeout", 1, 86400); break;
 		case 'F': o.server_fd = (int)parse_long(optarg, "--server-fd", 0, 1 << 20); break;
