@@ -14,9 +14,9 @@ inline bool psn_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
 
 class RxTracker {
  public:
-  // How far beyond CACK a PSN is still tracked. Twice the default MPR (128) so that a
+  // How far beyond CACK a PSN is still tracked. Twice the largest MPR (1024) so that a
   // sender whose own base lags the target's CACK (ACKs lost) still lands inside.
-  static constexpr uint32_t kWindow = 512;
+  static constexpr uint32_t kWindow = 2048;
   enum Verdict { NEW, DUP, OUT_OF_WINDOW };
 
   void init(uint32_t start_psn) {
@@ -52,7 +52,7 @@ class RxTracker {
   }
 
  private:
-  static constexpr uint32_t kRing = 1024;
+  static constexpr uint32_t kRing = 4096;
   uint32_t cack_ = 0;
   uint32_t max_rcvd_ = 0;
   std::vector<uint8_t> bits_ = std::vector<uint8_t>(kRing, 0);
