@@ -8,7 +8,11 @@
 // this figure moves only with the code (and the cache), so it is what before/after
 // comparisons of the data path use. Run under callgrind for instruction counts.
 //
-//   engine_cost [-t write|tsend|send] [-s bytes] [-n messages] [-w window]
+//   engine_cost [-t write|tsend|send] [-s bytes] [-n messages] [-w window] [-2]
+//
+// -2 runs each engine on its own thread instead (each polling only its own engine, as
+// two processes would): the wall-clock figure then includes the pipeline, i.e. how the
+// PSN window and the ACK timing let the two sides overlap, without the libfabric glue.
 //
 // The target buffer is checked against the source pattern after the run (exit 3 on a
 // mismatch), and every run is bounded (10 s without progress fails with exit 2).
@@ -16,11 +20,13 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include <atomic>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "io/udp.h"
@@ -33,7 +39,7 @@ namespace {
 struct Side : Host {
   uint8_t *mem = nullptr;
   uint64_t mem_len = 0;
-  long tx = 0, rx = 0, remote = 0, errors = 0;
+  std::atomic<long> tx{0}, rx{0}, remote{0}, errors{0};
   void tx_done(const Completion &c) override {
     if (c.err) errors++;
     tx++;
@@ -80,14 +86,21 @@ int main(int argc, char **argv) {
   size_t size = 1 << 20;
   long count = 200;
   int window = 64;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool threads = false;
+  for (int i = 1; i < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "-t") op = argv[i + 1];
+    if (a == "-2") {
+      threads = true;
+      i--;
+    } else if (i + 1 >= argc) {
+      fprintf(stderr, "engine_cost: %s needs a value\n", argv[i]);
+      return 1;
+    } else if (a == "-t") op = argv[i + 1];
     else if (a == "-s") size = strtoull(argv[i + 1], nullptr, 0);
     else if (a == "-n") count = strtol(argv[i + 1], nullptr, 0);
     else if (a == "-w") window = atoi(argv[i + 1]);
     else {
-      fprintf(stderr, "usage: engine_cost [-t write|tsend|send] [-s bytes] [-n messages] [-w window]\n");
+      fprintf(stderr, "usage: engine_cost [-t write|tsend|send] [-s bytes] [-n messages] [-w window] [-2]\n");
       return 1;
     }
   }
@@ -136,17 +149,45 @@ int main(int argc, char **argv) {
   double c0 = cpu_s(RUSAGE_THREAD), u0 = user_s(), w0 = wall_s(), last_progress = w0;
   long last_done = 0;
   uint64_t last_timer = Engine::now_ns();
+  std::atomic<bool> stop{false};
+  std::atomic<double> peer_cpu{0};
+  std::thread target;
+  if (threads)
+    target = std::thread([&] {
+      double t0 = cpu_s(RUSAGE_THREAD);
+      uint64_t tl = Engine::now_ns();
+      uint32_t empty = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        // Yield now and then when idle, as the provider's CQ reader does, so that on a
+        // host with more runnable threads than CPUs the initiator gets to run.
+        if (eb.poll_rx(256) == 0 && ++empty % 16 == 0) std::this_thread::yield();
+        if (!rma)
+          while (recv_posted < count && recv_posted - b.rx < window) {
+            post_recv();
+            recv_posted++;
+          }
+        uint64_t now = Engine::now_ns();
+        if (now - tl >= 1000000) {
+          tl = now;
+          eb.on_timer(now);
+        }
+      }
+      peer_cpu = cpu_s(RUSAGE_THREAD) - t0;
+    });
+  int rc = 0;
   while (a.tx < count) {
     while (posted < count && posted - a.tx < window) {
       if (post_one()) {
         fprintf(stderr, "engine_cost: post failed\n");
-        return 2;
+        rc = 2;
+        break;
       }
       posted++;
     }
-    eb.poll_rx(256);
-    ea.poll_rx(256);
-    if (!rma)
+    if (rc) break;
+    if (!threads) eb.poll_rx(256);
+    if (ea.poll_rx(256) == 0 && threads) std::this_thread::yield();
+    if (!rma && !threads)
       while (recv_posted < count && recv_posted - b.rx < window) {
         post_recv();
         recv_posted++;
@@ -155,23 +196,39 @@ int main(int argc, char **argv) {
     if (now - last_timer >= 1000000) {
       last_timer = now;
       ea.on_timer(now);
-      eb.on_timer(now);
+      if (!threads) eb.on_timer(now);
     }
     if (a.tx != last_done) {
       last_done = a.tx;
       last_progress = wall_s();
     } else if (wall_s() - last_progress > 10) {
-      fprintf(stderr, "engine_cost: no progress for 10 s (%ld of %ld done)\n", a.tx, count);
-      return 2;
+      fprintf(stderr, "engine_cost: no progress for 10 s (%ld of %ld done)\n", a.tx.load(), count);
+      rc = 2;
+      break;
     }
   }
-  double cpu = cpu_s(RUSAGE_THREAD) - c0, user = user_s() - u0, wall = wall_s() - w0;
+  double wall_end = wall_s();
+  if (threads) {
+    // The target may still be placing the last bytes its response already covered.
+    double until = wall_s() + 0.5;
+    while (!rma && b.rx < count && wall_s() < until) std::this_thread::yield();
+    stop = true;
+    target.join();
+  }
+  if (rc) return rc;
+  double cpu = cpu_s(RUSAGE_THREAD) - c0 + peer_cpu.load(), user = user_s() - u0, wall = wall_end - w0;
   double mib = (double)size * count / (1 << 20);
   bool ok = a.errors == 0 && b.errors == 0 && memcmp(src.data(), dst.data(), size) == 0;
   const Stats &st = ea.stats();
-  printf("op %s size %zu messages %ld mtu %zu: cpu %.3f ms/MiB (user %.3f, sys %.3f), wall %.3f ms/MiB, "
-         "pkts %" PRIu64 " acks %" PRIu64 " retransmits %" PRIu64 " check %s\n",
-         op.c_str(), size, count, cfg.mtu, cpu * 1e3 / mib, user * 1e3 / mib, (cpu - user) * 1e3 / mib,
-         wall * 1e3 / mib, st.tx_pkts, st.acks_rx, st.retransmits, ok ? "ok" : "MISMATCH");
+  if (threads)
+    printf("op %s size %zu messages %ld mtu %zu mpr %u threads 2: %.1f MB/s, cpu %.3f ms/MiB (both threads), "
+           "pkts %" PRIu64 " acks %" PRIu64 " retransmits %" PRIu64 " check %s\n",
+           op.c_str(), size, count, cfg.mtu, cfg.mpr, mib * 1.048576 / wall, cpu * 1e3 / mib, st.tx_pkts,
+           st.acks_rx, st.retransmits, ok ? "ok" : "MISMATCH");
+  else
+    printf("op %s size %zu messages %ld mtu %zu: cpu %.3f ms/MiB (user %.3f, sys %.3f), wall %.3f ms/MiB, "
+           "pkts %" PRIu64 " acks %" PRIu64 " retransmits %" PRIu64 " check %s\n",
+           op.c_str(), size, count, cfg.mtu, cpu * 1e3 / mib, user * 1e3 / mib, (cpu - user) * 1e3 / mib,
+           wall * 1e3 / mib, st.tx_pkts, st.acks_rx, st.retransmits, ok ? "ok" : "MISMATCH");
   return ok ? 0 : 3;
 }
