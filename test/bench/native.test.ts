@@ -114,3 +114,31 @@ describe('udp_limit', () => {
     expect(bad.stderr).toMatch(/datagram size must be in/);
   });
 });
+
+describe('softuet counters and data-path cost', () => {
+  it('fi_bench --stats prints both sides\' softuet counters, and the packets add up', async () => {
+    const r = await runBin('fi_bench', ['-p', 'softuet', '-t', 'write', '-S', '256k', '-I', '8', '--stats']);
+    expect(r.code, r.stderr).toBe(0);
+    const stat = (role: string) => {
+      const line = r.stderr.split('\n').find((l) => l.startsWith(`# stats ${role} pair 0:`));
+      expect(line, r.stderr).toBeDefined();
+      return Object.fromEntries([...line!.matchAll(/ (\S+)=(\d+)/g)].map((m) => [m[1], Number(m[2])]));
+    };
+    const client = stat('client');
+    const server = stat('server');
+    // 8 x 256 KiB at 4 KiB per packet, at least (the handshake adds a few).
+    expect(client.tx_pkts).toBeGreaterThanOrEqual(8 * 64);
+    expect(server.rx_pkts).toBeGreaterThanOrEqual(8 * 64);
+    expect(client.acks_rx).toBeGreaterThan(0);
+  });
+
+  it('engine_cost moves checked data on one thread and on two', async () => {
+    for (const args of [['-t', 'write', '-s', '256k', '-n', '20'], ['-t', 'tsend', '-s', '64k', '-n', '40'], ['-2', '-t', 'write', '-s', '1m', '-n', '8']]) {
+      const r = await runBin('engine_cost', args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/cpu [\d.]+ ms\/MiB .*check ok$/m);
+    }
+    const bad = await runBin('engine_cost', ['-t', 'scatter']);
+    expect(bad.code).toBe(1);
+  });
+});
