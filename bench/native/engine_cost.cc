@@ -79,6 +79,20 @@ double wall_s() {
 
 uint8_t pattern(size_t i) { return (uint8_t)(i * 131u + 0x5au); }
 
+// "4096", "64k", "1m": bytes, binary suffixes; 0 when malformed.
+size_t parse_size(const char *s) {
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (end == s) return 0;
+  switch (*end) {
+    case 'k': case 'K': v <<= 10; end++; break;
+    case 'm': case 'M': v <<= 20; end++; break;
+    case 'g': case 'G': v <<= 30; end++; break;
+    default: break;
+  }
+  return *end ? 0 : (size_t)v;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -96,7 +110,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "engine_cost: %s needs a value\n", argv[i]);
       return 1;
     } else if (a == "-t") op = argv[i + 1];
-    else if (a == "-s") size = strtoull(argv[i + 1], nullptr, 0);
+    else if (a == "-s") size = parse_size(argv[i + 1]);
     else if (a == "-n") count = strtol(argv[i + 1], nullptr, 0);
     else if (a == "-w") window = atoi(argv[i + 1]);
     else {

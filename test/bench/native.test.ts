@@ -133,12 +133,18 @@ describe('softuet counters and data-path cost', () => {
   });
 
   it('engine_cost moves checked data on one thread and on two', async () => {
-    for (const args of [['-t', 'write', '-s', '256k', '-n', '20'], ['-t', 'tsend', '-s', '64k', '-n', '40'], ['-2', '-t', 'write', '-s', '1m', '-n', '8']]) {
+    const runs: Array<[string[], number, number]> = [
+      [['-t', 'write', '-s', '256k', '-n', '20'], 262144, 20 * 64],
+      [['-t', 'tsend', '-s', '64k', '-n', '40'], 65536, 40 * 16],
+      [['-2', '-t', 'write', '-s', '1m', '-n', '8'], 1048576, 8 * 256],
+    ];
+    for (const [args, bytes, pkts] of runs) {
       const r = await runBin('engine_cost', args);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/cpu [\d.]+ ms\/MiB .*check ok$/m);
+      expect(r.stdout).toMatch(new RegExp(`size ${bytes} .*cpu [\\d.]+ ms/MiB .*check ok$`, 'm'));
+      // every payload packet at the 4 KiB MTU, and retransmissions on top
+      expect(Number(/pkts (\d+)/.exec(r.stdout)![1])).toBeGreaterThanOrEqual(pkts);
     }
-    const bad = await runBin('engine_cost', ['-t', 'scatter']);
-    expect(bad.code).toBe(1);
+    for (const bad of [['-t', 'scatter'], ['-s', '12q']]) expect((await runBin('engine_cost', bad)).code).toBe(1);
   });
 });
