@@ -353,6 +353,7 @@ void Engine::send_ack(TgtPdc *t, uint32_t psn, const SesRsp *rsp, bool with_data
   a.mpr = (uint8_t)std::max<uint32_t>(1, cfg_.mpr / 128);
   a.sack_psn_offset = 1;
   a.sack_bitmap = t->rx.sack_bitmap();
+  if (rx_retx_ && psn == rx_retx_psn_) a.flags |= wire::flags::kAckRetx;
   cc_fill_ack(t, a);
   size_t n = put_ack(h, a);
   if (rsp) n += put_rsp(h + n, *rsp, with_data);
@@ -649,7 +650,10 @@ void Engine::handle_ack(const uint8_t *b, size_t len, const sockaddr_in &from) {
   p->tx.on_sack(a.cack_psn + a.sack_psn_offset, a.sack_bitmap, settle);
   cc_on_ack(p, a);
   uint32_t psn = a.cack_psn + a.ack_psn_offset;
-  if (p->rto_wait && psn == p->rto_psn) {
+  // Only the answer to the retransmission (ACK retx flag) tells that the target has seen
+  // everything sent before it: the ACK of the original, merely late, comes while the
+  // rest of the window is still on its way, and resending that would be all duplicates.
+  if (p->rto_wait && psn == p->rto_psn && (a.flags & wire::flags::kAckRetx)) {
     p->rto_wait = false;
     p->tx.for_each([&](TxPkt &pk) {
       if (pk.acked || pk.delivered || pk.psn == psn || !psn_lt(pk.psn, p->rto_end) || pk.sent_ns > p->rto_at) return;
@@ -758,6 +762,8 @@ void Engine::handle_req(const uint8_t *b, size_t len, const sockaddr_in &from) {
   uint8_t nh;
   size_t n = get_req(b, len, r, nh);
   if (!n || nh != NH_REQ_STD) { st_.drops_malformed++; return; }
+  rx_retx_ = r.flags & RF_RETX;
+  rx_retx_psn_ = r.psn;
   SesStd s;
   size_t m = get_ses(b + n, len - n, s);
   if (!m) { st_.drops_malformed++; return; }
@@ -1809,7 +1815,11 @@ void Engine::on_packet(const uint8_t *buf, size_t len, const sockaddr_in &from) 
     case PDS_RUD_REQ:
     case PDS_RUD_CC_REQ:
     case PDS_ROD_REQ:
-    case PDS_UUD_REQ: handle_req(buf, ulen, from); break;
+    case PDS_UUD_REQ:
+      rx_retx_ = false;
+      handle_req(buf, ulen, from);
+      rx_retx_ = false;
+      break;
     case PDS_ACK_CC: if (!cfg_.dgram) handle_ack(buf, ulen, from); break;
     case PDS_NACK: if (!cfg_.dgram) handle_nack(buf, ulen, from); break;
     case PDS_CP: if (!cfg_.dgram) handle_cp(buf, ulen, from); break;

@@ -292,6 +292,10 @@ class Engine {
   std::unique_ptr<cms::RcccReceiver> ccc_;
   std::unordered_map<uint32_t, TgtPdc *> cc_by_key_;
   uint32_t cc_seq_ = 0;
+  // The request on_packet is handling was a retransmission: its ACK carries the retx
+  // flag, which the initiator's RTO recovery waits for.
+  bool rx_retx_ = false;
+  uint32_t rx_retx_psn_ = 0;
 };
 
 }  // namespace softuet

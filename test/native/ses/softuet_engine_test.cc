@@ -383,6 +383,47 @@ TEST_CASE(mpr_window_follows_peer) {
   }
 }
 
+// A target that is merely late: the RTO resends only the oldest packet, and the ACK of
+// that packet's original (no retx flag), arriving while the rest of the window is
+// still on its way, must not set off a resend of the whole window; only the answer to
+// the retransmission may.
+TEST_CASE(late_ack_of_original_resends_nothing) {
+  EngineConfig c;
+  c.nscc = c.rccc = false;
+  c.mpr = 256;
+  Net n(c);
+  size_t len = 4096 * 64;
+  std::vector<uint8_t> mem(len), data = pattern(len, 3);
+  n.hb.mrs[0x9] = MrView{mem.data(), 0, len, FI_REMOTE_WRITE};
+  TxOp *w = op(OpKind::WRITE, data, len);
+  w->key = 0x9;
+  REQUIRE(n.a.post(w) == 0);
+  auto originals = std::move(n.a.sent);
+  n.a.sent.clear();
+  REQUIRE(originals.size() == 64u);
+  n.a.on_timer(Engine::now_ns() + 11'000'000);  // the target has not run for an RTO
+  CHECK_EQ(n.a.stats().retransmits, 1u);
+  auto retx = std::move(n.a.sent);
+  n.a.sent.clear();
+  // The target takes the first original (SYN: ACKed at once) and its ACK comes back.
+  n.b.on_packet(originals[0].data(), originals[0].size(), Net::addr());
+  n.b.flush();
+  REQUIRE(!n.b.sent.empty());
+  for (auto &p : n.b.sent) n.a.on_packet(p.data(), p.size(), Net::addr());
+  n.b.sent.clear();
+  n.a.flush();
+  CHECK_EQ(n.a.stats().retransmits, 1u);  // nothing more: the rest is still in flight
+  // The rest, then the retransmission, arrive; its answer finds everything acknowledged.
+  for (size_t i = 1; i < originals.size(); i++) n.b.on_packet(originals[i].data(), originals[i].size(), Net::addr());
+  for (auto &p : retx) n.b.on_packet(p.data(), p.size(), Net::addr());
+  n.b.flush();
+  REQUIRE(n.run([&] { return n.ha.tx.size() == 1; }));
+  CHECK_EQ(n.ha.tx[0].err, 0);
+  CHECK(mem == data);
+  CHECK_EQ(n.a.stats().retransmits, 1u);
+  CHECK_EQ(n.b.stats().duplicates, 1u);
+}
+
 // A target whose initiator went silent asks for CLOSE three times, then frees its
 // side in error; what it still buffers unexpected from that peer keeps it alive. When
 // the initiator comes back, its operations reopen the PDC.
