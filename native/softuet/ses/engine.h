@@ -148,6 +148,9 @@ struct Stats {
            unexpected_msgs = 0, rsp_errors_tx = 0;
   uint64_t pdc_closed = 0, close_tx = 0, close_req_tx = 0, clear_tx = 0, clear_rx = 0, rod_ooo_drops = 0,
            rod_goback = 0, bad_job_rx = 0, pdc_closed_err = 0, pdc_reopened = 0;
+  // Entropy: requests sent from an EV pool socket; distinct UDP source ports requests
+  // arrived from (the EVs a target sees).
+  uint64_t ev_sprayed = 0, rx_src_ports = 0;
   uint64_t nack_tx[256] = {}, nack_rx[256] = {};
 };
 
@@ -175,6 +178,12 @@ struct EngineConfig {
   // quick adapt fired on that jitter about ten times as often and held the window down.
   uint64_t base_rtt_ns = 1000000;
   uint32_t cc_min_pkts = 8;        // FI_SOFTUET_CC_MIN_PKTS: NSCC window floor, packets
+  // Entropy (FI_SOFTUET_EV: "reps" by default, "oblivious", "bitmap", "ecmp" or "off";
+  // FI_SOFTUET_EV_PATHS: EVs, a power of two, 4). RUD requests pick an EV per packet and
+  // leave from the pool socket of that EV, so the UDP source port carries it. ROD PDCs,
+  // ACKs and control packets keep the endpoint's own port. "off" opens no pool.
+  uint8_t ev_mode = 4;             // 0 off, 1 ecmp, 2 oblivious, 3 bitmap, 4 reps
+  uint32_t ev_paths = 4;
   // A PDC with nothing in flight for this long is closed (CLOSE handshake); 0 keeps
   // PDCs open until the endpoint closes.
   uint64_t pdc_idle_ns = 1'000'000'000;
@@ -238,7 +247,7 @@ class Engine {
   void send_nack(const sockaddr_in &to, uint16_t spdcid, uint16_t dpdcid, uint32_t psn, uint8_t code,
                  uint32_t payload);
   void send_cp(InitPdc *p, uint8_t type, uint32_t psn, uint32_t payload);
-  void emit(const sockaddr_in &to, iovec *iov, int n);
+  void emit(const sockaddr_in &to, iovec *iov, int n, int src = -1);  // src: EV pool slot
   void flush_tx();
   void drop_tgt(TgtPdc *t);
   // PDC lifecycle (CLEAR, CLOSE, idle close) and ROD recovery.
@@ -272,6 +281,7 @@ class Engine {
   void cc_fill_ack(TgtPdc *t, pkt::PdsAck &a);
   void cc_pace();
   void cc_forget(TgtPdc *t);
+  void note_src_port(const sockaddr_in &a);  // rx_src_ports
 
   Host *host_;
   UdpSock *sock_;
@@ -292,6 +302,7 @@ class Engine {
   std::unique_ptr<cms::RcccReceiver> ccc_;
   std::unordered_map<uint32_t, TgtPdc *> cc_by_key_;
   uint32_t cc_seq_ = 0;
+  std::vector<uint64_t> rx_ports_;  // bitmap of request source ports seen (rx_src_ports)
 };
 
 }  // namespace softuet
