@@ -282,6 +282,8 @@ class Engine {
   void cc_pace();
   void cc_forget(TgtPdc *t);
   void note_src_port(const sockaddr_in &a);  // rx_src_ports
+  void cc_note_due();  // cc_due_ns_ from the pacer
+  void cc_pace_due();  // paces grants out on a quiet poll once they are due
 
   Host *host_;
   UdpSock *sock_;
@@ -302,6 +304,7 @@ class Engine {
   std::unique_ptr<cms::RcccReceiver> ccc_;
   std::unordered_map<uint32_t, TgtPdc *> cc_by_key_;
   uint32_t cc_seq_ = 0;
+  uint64_t cc_due_ns_ = UINT64_MAX;  // when the RCCC pacer next has a grant to give
   std::vector<uint64_t> rx_ports_;  // bitmap of request source ports seen (rx_src_ports)
 };
 
