@@ -17,7 +17,7 @@
  *   FI_SOFTUET_MPR           PSNs in flight per PDC (256, at most 256)
  *   FI_SOFTUET_RTO_MS        retransmission timeout before backoff (10)
  *   FI_SOFTUET_UNEXPECTED_MAX  bytes of unexpected sends buffered per endpoint (64 MiB)
- *   FI_SOFTUET_CC            congestion management: "nscc" (default), "nscc+rccc",
+ *   FI_SOFTUET_CC            congestion management: "nscc+rccc" (default), "nscc",
  *                            "rccc" or "off". NSCC: a window per PDC gates transmission;
  *                            RCCC: initiators send against credit the target grants
  *   FI_SOFTUET_LINK_GBPS     link rate NSCC and the RCCC grant pacer assume (100)

@@ -164,8 +164,8 @@ struct EngineConfig {
   uint32_t job_id = 1;
   bool dgram = false;
   bool verify_crc = true;
-  // Congestion management (FI_SOFTUET_CC: "nscc" by default, "nscc+rccc", "rccc" or
-  // "off"; these struct defaults, both on, serve the engine tests). NSCC: a window per initiator PDC gates transmission. RCCC: initiators state
+  // Congestion management (FI_SOFTUET_CC: "nscc+rccc" by default, "nscc", "rccc" or
+  // "off"). NSCC: a window per initiator PDC gates transmission. RCCC: initiators state
   // their demand in RUD_CC_REQ credit_target and send against credit the target's
   // pacer grants in ACK_CC (cc_type CREDIT); both fields count 256-byte quanta,
   // cumulative modulo 2^24, so lost or reordered ACKs and requests need no repair.
@@ -211,6 +211,7 @@ class Engine {
   void flush();  // pending coalesced ACKs, held reordered packet
   bool busy() const;  // anything that needs timers
   uint64_t cwnd_bytes() const;
+  uint64_t cc_due_ns() const { return cc_due_ns_; }  // next RCCC grant (UINT64_MAX: none)
   bool has_targets() const;  // served as a target (peers may still want answers)  // largest congestion window over this engine's PDCs
   const Stats &stats() const { return st_; }
   const EngineConfig &config() const { return cfg_; }
