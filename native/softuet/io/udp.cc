@@ -236,55 +236,29 @@ size_t UdpSock::flush_queue() {
   // One message per run of datagrams to the same peer whose sizes are equal (the last
   // may be shorter): with UDP_SEGMENT the stack handles the run as one packet until it
   // is delivered, which is where a per-datagram send spends most of its time.
-  // Datagrams of different EV sockets are grouped per socket first (keeping their order
-  // within a socket), so sprayed packets still leave in runs.
-  int ord[kQueue], iv0[kQueue];
-  iovec *iovs = qiov_.data();
-  bool mixed = false;
-  for (int i = 1; i < nq_ && !mixed; i++) mixed = q_[i].src != q_[0].src;
-  if (mixed && gso_) {
-    if (giov_.size() < qiov_.size()) giov_.resize(qiov_.size());
-    int k = 0, n = 0;
-    for (int s = -1; s < (int)ev_fds_.size(); s++) {
-      for (int i = 0; i < nq_; i++) {
-        if (q_[i].src != s) continue;
-        ord[k] = i;
-        iv0[k] = n;
-        memcpy(&giov_[n], &qiov_[q_[i].iov0], q_[i].niov * sizeof(iovec));
-        n += q_[i].niov;
-        k++;
-      }
-    }
-    iovs = giov_.data();
-  } else {
-    for (int i = 0; i < nq_; i++) ord[i] = i, iv0[i] = q_[i].iov0;
-  }
   mmsghdr msgs[kQueue];
   int first[kQueue], count[kQueue];
   alignas(cmsghdr) char ctl[kQueue][CMSG_SPACE(sizeof(uint16_t))];
   int nm = 0;
   for (int i = 0; i < nq_;) {
-    const TxSlot &h = q_[ord[i]];
     int j = i + 1;
-    size_t total = h.len;
+    size_t total = q_[i].len;
     if (gso_) {
-      while (j < nq_ && j - i < kGsoMaxSegs) {
-        const TxSlot &t = q_[ord[j]];
-        if (t.len > h.len || total + t.len > kGsoMaxBytes || t.to.sin_addr.s_addr != h.to.sin_addr.s_addr ||
-            t.to.sin_port != h.to.sin_port || t.src != h.src)
-          break;
-        total += t.len;
+      while (j < nq_ && j - i < kGsoMaxSegs && q_[j].len <= q_[i].len && total + q_[j].len <= kGsoMaxBytes &&
+             q_[j].to.sin_addr.s_addr == q_[i].to.sin_addr.s_addr && q_[j].to.sin_port == q_[i].to.sin_port &&
+             q_[j].src == q_[i].src) {
+        total += q_[j].len;
+        bool last = q_[j].len < q_[i].len;
         j++;
-        if (t.len < h.len) break;
+        if (last) break;
       }
     }
-    const TxSlot &l = q_[ord[j - 1]];
     msghdr &m = msgs[nm].msg_hdr;
     memset(&msgs[nm], 0, sizeof msgs[nm]);
-    m.msg_name = (void *)&h.to;
+    m.msg_name = &q_[i].to;
     m.msg_namelen = sizeof(sockaddr_in);
-    m.msg_iov = &iovs[iv0[i]];
-    m.msg_iovlen = (size_t)(iv0[j - 1] + l.niov - iv0[i]);
+    m.msg_iov = &qiov_[q_[i].iov0];
+    m.msg_iovlen = (size_t)(q_[j - 1].iov0 + q_[j - 1].niov - q_[i].iov0);
     if (j - i > 1) {
       memset(ctl[nm], 0, sizeof ctl[nm]);
       m.msg_control = ctl[nm];
@@ -293,7 +267,7 @@ size_t UdpSock::flush_queue() {
       c->cmsg_level = SOL_UDP;
       c->cmsg_type = UDP_SEGMENT;
       c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-      uint16_t seg = (uint16_t)h.len;
+      uint16_t seg = (uint16_t)q_[i].len;
       memcpy(CMSG_DATA(c), &seg, sizeof seg);
     }
     first[nm] = i;
@@ -304,9 +278,9 @@ size_t UdpSock::flush_queue() {
   size_t lost = 0;
   int done = 0, tries = 0;
   while (done < nm) {
-    // One sendmmsg per run of messages from the same socket (EV).
-    int src = q_[ord[first[done]]].src, run = 1;
-    while (done + run < nm && q_[ord[first[done + run]]].src == src) run++;
+    // One sendmmsg per run of messages from the same socket (EV), in queue order.
+    int src = q_[first[done]].src, run = 1;
+    while (done + run < nm && q_[first[done + run]].src == src) run++;
     int r = sendmmsg(src_fd(src), msgs + done, (unsigned)run, 0);
     if (r > 0) {
       done += r;
@@ -326,8 +300,8 @@ size_t UdpSock::flush_queue() {
       // run datagram by datagram from now on.
       gso_ = false;
       for (int k = first[done]; k < first[done] + count[done]; k++) {
-        const TxSlot &t = q_[ord[k]];
-        if (raw_send(t.to, &iovs[iv0[k]], t.niov, t.src) < 0) lost++;
+        iovec *v = &qiov_[q_[k].iov0];
+        if (raw_send(q_[k].to, v, q_[k].niov, q_[k].src) < 0) lost++;
       }
       done++;
       continue;

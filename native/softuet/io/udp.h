@@ -102,7 +102,6 @@ class UdpSock {
   };
   std::vector<TxSlot> q_ = std::vector<TxSlot>(kQueue);
   std::vector<iovec> qiov_ = std::vector<iovec>(kQueue * kIovPer);
-  std::vector<iovec> giov_;  // qiov_ regrouped per EV socket
   int nq_ = 0, nqiov_ = 0;
   bool gso_ = true, gro_ = false;
   // receive

@@ -178,11 +178,14 @@ struct EngineConfig {
   // quick adapt fired on that jitter about ten times as often and held the window down.
   uint64_t base_rtt_ns = 1000000;
   uint32_t cc_min_pkts = 8;        // FI_SOFTUET_CC_MIN_PKTS: NSCC window floor, packets
-  // Entropy (FI_SOFTUET_EV: "reps" by default, "oblivious", "bitmap", "ecmp" or "off";
+  // Entropy (FI_SOFTUET_EV: "off" by default, "reps", "oblivious", "bitmap" or "ecmp";
   // FI_SOFTUET_EV_PATHS: EVs, a power of two, 4). RUD requests pick an EV per packet and
   // leave from the pool socket of that EV, so the UDP source port carries it. ROD PDCs,
-  // ACKs and control packets keep the endpoint's own port. "off" opens no pool.
-  uint8_t ev_mode = 4;             // 0 off, 1 ecmp, 2 oblivious, 3 bitmap, 4 reps
+  // ACKs and control packets keep the endpoint's own port. "off" opens no pool. Off by
+  // default: on one host there are no paths to spread over, and the kernel delivers
+  // datagrams of different sockets out of order often enough that SACK-gap recovery
+  // resent 0.3-6% of a sprayed window-64 write stream spuriously (none without).
+  uint8_t ev_mode = 0;             // 0 off, 1 ecmp, 2 oblivious, 3 bitmap, 4 reps
   uint32_t ev_paths = 4;
   // A PDC with nothing in flight for this long is closed (CLOSE handshake); 0 keeps
   // PDCs open until the endpoint closes.

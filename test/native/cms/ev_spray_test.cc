@@ -72,6 +72,7 @@ struct EnvGuard {
 }  // namespace
 
 TEST_CASE(rud_sprays_over_ev_ports) {
+  EnvGuard mode("FI_SOFTUET_EV", "reps");
   EnvGuard paths("FI_SOFTUET_EV_PATHS", "4");
   Pair p;
   REQUIRE(p.ok);
@@ -104,6 +105,7 @@ TEST_CASE(oblivious_uses_every_path) {
 TEST_CASE(rod_and_off_keep_one_port) {
   {
     EnvGuard rod("FI_SOFTUET_PDC_MODE", "rod");
+    EnvGuard mode("FI_SOFTUET_EV", "reps");
     Pair p;
     REQUIRE(p.ok);
     exchange(p);
@@ -111,8 +113,7 @@ TEST_CASE(rod_and_off_keep_one_port) {
     CHECK_EQ(stat(p.b, "rx_src_ports"), 1u);
   }
   {
-    EnvGuard off("FI_SOFTUET_EV", "off");
-    Pair p;
+    Pair p;  // the default: off
     REQUIRE(p.ok);
     exchange(p);
     CHECK_EQ(stat(p.a, "ev_sprayed"), 0u);
