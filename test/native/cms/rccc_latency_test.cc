@@ -19,6 +19,7 @@ struct Pair {
     if (!r) r = b.open();
     if (!r) r = connect(a, b);
     unsetenv("FI_SOFTUET_CC");
+    if (r) fprintf(stderr, "pair setup failed (%s): %d (%s)\n", cc, r, fi_strerror(-r));
     ok = r == 0;
   }
 };
