@@ -183,8 +183,8 @@ struct EngineConfig {
   // leave from the pool socket of that EV, so the UDP source port carries it. ROD PDCs,
   // ACKs and control packets keep the endpoint's own port. "off" opens no pool. Off by
   // default: on one host there are no paths to spread over, and a sprayed window-64
-  // write stream reached the target with gaps (2-3x the ACKs) that SACK-gap recovery
-  // answered with 0.3-6% spurious resends (none from one socket); see lib/cms/README.md.
+  // write stream drew 0.3-6% spurious SACK-gap resends and 2-3x the ACKs (none from
+  // one socket), cause not found yet; see lib/cms/README.md.
   uint8_t ev_mode = 0;             // 0 off, 1 ecmp, 2 oblivious, 3 bitmap, 4 reps
   uint32_t ev_paths = 4;
   // A PDC with nothing in flight for this long is closed (CLOSE handshake); 0 keeps
