@@ -16,6 +16,7 @@ const cases: Array<[string, Record<string, string>]> = [
   ['corrupt 5%', { FI_SOFTUET_FAULT_CORRUPT: '5' }],
   ['drop 5% with NSCC and RCCC credit', { FI_SOFTUET_FAULT_DROP: '5', FI_SOFTUET_CC: 'nscc+rccc' }],
   ['drop 20% with congestion management off', { FI_SOFTUET_FAULT_DROP: '20', FI_SOFTUET_CC: 'off' }],
+  ['drop 5% + reorder 5% with a REPS entropy value per packet', { FI_SOFTUET_FAULT_DROP: '5', FI_SOFTUET_FAULT_REORDER: '5', FI_SOFTUET_EV: 'reps' }],
   ['all at once', { FI_SOFTUET_FAULT_DROP: '5', FI_SOFTUET_FAULT_DUP: '5', FI_SOFTUET_FAULT_REORDER: '5', FI_SOFTUET_FAULT_CORRUPT: '2' }],
   ['ROD PDCs, drop 5% + reorder 10% + duplicate 5%', { FI_SOFTUET_PDC_MODE: 'rod', FI_SOFTUET_FAULT_DROP: '5', FI_SOFTUET_FAULT_REORDER: '10', FI_SOFTUET_FAULT_DUP: '5' }],
   ['PDCs closed after 15 ms idle and reopened, drop 5%', { FI_SOFTUET_PDC_IDLE_MS: '15', FI_SOFTUET_FAULT_DROP: '5' }],

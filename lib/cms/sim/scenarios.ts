@@ -10,7 +10,13 @@ export const GBPS = 100;
 export const PROP_NS = 1000;
 export const MTU = 4096;
 
-export function defaultFabric(leaves: number, hostsPerLeaf: number, spines: number, trimming: boolean): FabricConfig {
+export function defaultFabric(
+  leaves: number,
+  hostsPerLeaf: number,
+  spines: number,
+  trimming: boolean,
+  ecnRamp: [number, number] = [0.2, 0.8],
+): FabricConfig {
   const targetBytes = targetQdelayNs(trimming) * (GBPS / 8);
   return {
     leaves,
@@ -20,8 +26,8 @@ export function defaultFabric(leaves: number, hostsPerLeaf: number, spines: numb
     propNs: PROP_NS,
     mtu: MTU,
     bufferBytes: 4 << 20,
-    ecnKminBytes: Math.round(0.2 * targetBytes),
-    ecnKmaxBytes: Math.round(0.8 * targetBytes),
+    ecnKminBytes: Math.round(ecnRamp[0] * targetBytes),
+    ecnKmaxBytes: Math.round(ecnRamp[1] * targetBytes),
     trimming,
   };
 }
@@ -45,6 +51,12 @@ export interface ScenarioOptions {
   sampleNs?: number;
   seed?: number;
   flowBytes?: number;
+  /**
+   * ECN marking ramp (kmin, kmax) as fractions of NSCC's target queue; default [0.2, 0.8].
+   * A ramp that ends below the target makes every ACK marked with delay under target at
+   * a steady last-hop queue: NSCC's NOOP quadrant, where no window moves.
+   */
+  ecnRamp?: [number, number];
 }
 
 function cc(o: ScenarioOptions): CcConfig {
@@ -64,7 +76,7 @@ export function incast(n: number, o: ScenarioOptions & { remoteOnly?: boolean } 
   const flows: FlowSpec[] = [];
   for (let i = 0; i < n; i++) flows.push({ src: first + i, dst: 0, bytes: o.flowBytes ?? Infinity, startNs: 0 });
   return {
-    fabric: defaultFabric(leaves, hostsPerLeaf, 8, trimming),
+    fabric: defaultFabric(leaves, hostsPerLeaf, 8, trimming, o.ecnRamp),
     flows,
     cc: cc(o),
     entropy: { mode: o.entropy ?? 'oblivious', paths: 8 },

@@ -17,12 +17,16 @@
  *   FI_SOFTUET_MPR           PSNs in flight per PDC (512, at most 1024)
  *   FI_SOFTUET_RTO_MS        retransmission timeout before backoff (10)
  *   FI_SOFTUET_UNEXPECTED_MAX  bytes of unexpected sends buffered per endpoint (64 MiB)
- *   FI_SOFTUET_CC            congestion management: "nscc" (default), "nscc+rccc",
+ *   FI_SOFTUET_CC            congestion management: "nscc+rccc" (default), "nscc",
  *                            "rccc" or "off". NSCC: a window per PDC gates transmission;
  *                            RCCC: initiators send against credit the target grants
  *   FI_SOFTUET_LINK_GBPS     link rate NSCC and the RCCC grant pacer assume (100)
  *   FI_SOFTUET_BASE_RTT_US   network RTT NSCC derives its parameters from (1000)
  *   FI_SOFTUET_CC_MIN_PKTS   NSCC window floor in packets (8)
+ *   FI_SOFTUET_EV            entropy per RUD packet: "off" (default), "reps",
+ *                            "oblivious", "bitmap" or "ecmp"; the EV is the UDP source
+ *                            port, one send socket per EV (ROD PDCs keep the endpoint's)
+ *   FI_SOFTUET_EV_PATHS      EVs (send sockets) per endpoint, a power of two (4, <= 64)
  *   FI_SOFTUET_JOB_ID        SES job_id put in requests (1)
  *   FI_SOFTUET_LINGER_MS     quiet time an endpoint keeps answering peers on close (60)
  *   FI_SOFTUET_PDC_IDLE_MS   a PDC idle this long is closed (CLOSE handshake) and the
@@ -34,7 +38,9 @@
  * Statistics include pdc_opened, pdc_closed, pdc_closed_err (target side freed after
  * its CLOSE_REQs went unanswered), pdc_reopened (operations moved to a new PDC after
  * INV_DPDCID), close_tx, close_req_tx, clear_tx, clear_rx,
- * rod_ooo_drops, rod_goback, bad_job_rx, rod (1 on a ROD endpoint) and dscp.
+ * rod_ooo_drops, rod_goback, bad_job_rx, rod (1 on a ROD endpoint), dscp, ev_sprayed
+ * (requests sent from an EV socket) and rx_src_ports (distinct UDP source ports
+ * requests arrived from).
  *   FI_SOFTUET_FAULT_DROP / _DUP / _REORDER / _CORRUPT   percent, transmit side (0)
  *   FI_SOFTUET_FAULT_SEED    seed of the fault injection (1)
  */

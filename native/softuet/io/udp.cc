@@ -40,6 +40,37 @@ FaultConfig FaultConfig::from_env() {
 
 UdpSock::~UdpSock() {
   if (fd_ >= 0) close(fd_);
+  for (int f : ev_fds_) close(f);
+}
+
+int UdpSock::open_ev_pool(int n, int tos) {
+  if (fd_ < 0) return -EBADF;
+  for (int i = 0; i < n; i++) {
+    int f = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int err = f < 0 ? -errno : 0;
+    if (!err) {
+      // Nothing is sent to these ports; a minimal receive buffer bounds what a stray
+      // datagram can hold. The send buffer matches the main socket's.
+      int small = 1, sz = 8 << 20;
+      setsockopt(f, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+      if (setsockopt(f, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof sz)) setsockopt(f, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+      if (tos && setsockopt(f, IPPROTO_IP, IP_TOS, &tos, sizeof tos)) err = -errno;
+    }
+    sockaddr_in a = local_;
+    a.sin_port = 0;
+    socklen_t l = sizeof a;
+    if (!err && (bind(f, (sockaddr *)&a, sizeof a) || getsockname(f, (sockaddr *)&a, &l))) err = -errno;
+    if (err) {
+      if (f >= 0) close(f);
+      for (int g : ev_fds_) close(g);
+      ev_fds_.clear();
+      ev_ports_.clear();
+      return err;
+    }
+    ev_fds_.push_back(f);
+    ev_ports_.push_back(a.sin_port);
+  }
+  return 0;
 }
 
 int UdpSock::open(const sockaddr_in &addr, uint16_t port_base) {
@@ -94,14 +125,14 @@ void UdpSock::set_faults(const FaultConfig &f) {
   rng_.seed(f.seed ^ ((uint64_t)ntohs(local_.sin_port) << 32));
 }
 
-ssize_t UdpSock::raw_send(const sockaddr_in &to, const iovec *iov, int n) {
+ssize_t UdpSock::raw_send(const sockaddr_in &to, const iovec *iov, int n, int src) {
   msghdr m{};
   m.msg_name = (void *)&to;
   m.msg_namelen = sizeof to;
   m.msg_iov = (iovec *)iov;
   m.msg_iovlen = n;
   for (int tries = 0; tries < 1000; tries++) {
-    ssize_t r = sendmsg(fd_, &m, 0);
+    ssize_t r = sendmsg(src_fd(src), &m, 0);
     if (r >= 0) return r;
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == ENOBUFS) {
@@ -115,12 +146,14 @@ ssize_t UdpSock::raw_send(const sockaddr_in &to, const iovec *iov, int n) {
   return -EAGAIN;
 }
 
-ssize_t UdpSock::send(const sockaddr_in &to, const iovec *iov, int n) {
+ssize_t UdpSock::send(const sockaddr_in &to, const iovec *iov, int n, int src) {
+  if (src >= (int)ev_fds_.size()) src = -1;
   if (!fc_.any()) {
     if (n > kIovPer) return -EINVAL;
     if (nq_ == kQueue || nqiov_ + n > (int)qiov_.size()) flush_queue();
     TxSlot &t = q_[nq_];
     t.to = to;
+    t.src = src;
     t.iov0 = nqiov_;
     t.len = 0;
     size_t used = 0;
@@ -170,19 +203,20 @@ ssize_t UdpSock::send(const sockaddr_in &to, const iovec *iov, int n) {
     }
   }
   iovec one{copy.data(), copy.size()};
-  const iovec *src = copy.empty() ? iov : &one;
+  const iovec *data = copy.empty() ? iov : &one;
   int cnt = copy.empty() ? n : 1;
   if (reorder && !have_held_) {
     faults.reordered++;
     held_ = std::move(copy);
     held_to_ = to;
+    held_src_ = src;
     have_held_ = true;
     return (ssize_t)total;
   }
-  ssize_t r = raw_send(to, src, cnt);
+  ssize_t r = raw_send(to, data, cnt, src);
   if (fc_.dup > 0 && u(rng_) < fc_.dup) {
     faults.duplicated++;
-    raw_send(to, src, cnt);
+    raw_send(to, data, cnt, src);
   }
   flush();
   return r;
@@ -193,7 +227,7 @@ size_t UdpSock::flush() {
   if (!have_held_) return lost;
   have_held_ = false;
   iovec one{held_.data(), held_.size()};
-  if (raw_send(held_to_, &one, 1) < 0) lost++;
+  if (raw_send(held_to_, &one, 1, held_src_) < 0) lost++;
   return lost;
 }
 
@@ -211,7 +245,8 @@ size_t UdpSock::flush_queue() {
     size_t total = q_[i].len;
     if (gso_) {
       while (j < nq_ && j - i < kGsoMaxSegs && q_[j].len <= q_[i].len && total + q_[j].len <= kGsoMaxBytes &&
-             q_[j].to.sin_addr.s_addr == q_[i].to.sin_addr.s_addr && q_[j].to.sin_port == q_[i].to.sin_port) {
+             q_[j].to.sin_addr.s_addr == q_[i].to.sin_addr.s_addr && q_[j].to.sin_port == q_[i].to.sin_port &&
+             q_[j].src == q_[i].src) {
         total += q_[j].len;
         bool last = q_[j].len < q_[i].len;
         j++;
@@ -243,7 +278,10 @@ size_t UdpSock::flush_queue() {
   size_t lost = 0;
   int done = 0, tries = 0;
   while (done < nm) {
-    int r = sendmmsg(fd_, msgs + done, (unsigned)(nm - done), 0);
+    // One sendmmsg per run of messages from the same socket (EV), in queue order.
+    int src = q_[first[done]].src, run = 1;
+    while (done + run < nm && q_[first[done + run]].src == src) run++;
+    int r = sendmmsg(src_fd(src), msgs + done, (unsigned)run, 0);
     if (r > 0) {
       done += r;
       tries = 0;
@@ -263,7 +301,7 @@ size_t UdpSock::flush_queue() {
       gso_ = false;
       for (int k = first[done]; k < first[done] + count[done]; k++) {
         iovec *v = &qiov_[q_[k].iov0];
-        if (raw_send(q_[k].to, v, q_[k].niov) < 0) lost++;
+        if (raw_send(q_[k].to, v, q_[k].niov, q_[k].src) < 0) lost++;
       }
       done++;
       continue;

@@ -1,11 +1,11 @@
 // UDP transport of one endpoint: a single socket bound to 127.0.0.1 (or the address the
 // application asked for), port = first free one from FI_SOFTUET_PORT_BASE (4793) up.
 //
-// Entropy: UET over UDP carries the entropy value in the UDP source port. With one
-// bound socket per endpoint the source port is the endpoint's address, so softuet does
-// not vary it per packet; the EV is therefore constant per endpoint (= its port).
-// Spraying over extra sockets bound to EV ports would cost one fd per EV and is left
-// out on purpose: on a single host there are no ECMP paths to spread over.
+// Entropy: UET over UDP carries the entropy value in the UDP source port, and one
+// socket has one port. open_ev_pool() adds send-only sockets on the same address (the
+// kernel picks their ports), one per EV path; send() with src = slot puts a datagram
+// on that socket, so the engine can vary the EV per packet. The endpoint's address
+// stays the main socket's: peers answer there (requests name it in SES `initiator`).
 //
 // Batching: send() only queues; flush() hands the queue to one sendmmsg, where each run
 // of equal-sized datagrams to one peer is a single UDP GSO (UDP_SEGMENT) message, and
@@ -46,12 +46,18 @@ class UdpSock {
   // Binds to addr; if addr->sin_port is 0, tries port_base, port_base+1, ... (256 tries).
   int open(const sockaddr_in &addr, uint16_t port_base);
   int fd() const { return fd_; }
+  // Opens n send-only sockets bound to the main socket's IP (ports chosen by the kernel),
+  // with the given IP TOS; 0 or -errno (then none stay open).
+  int open_ev_pool(int n, int tos);
+  int ev_slots() const { return (int)ev_fds_.size(); }
+  uint16_t ev_port(int slot) const { return ev_ports_[slot]; }  // network order
   const sockaddr_in &local() const { return local_; }
   void set_faults(const FaultConfig &f);
   // Queues one datagram made of iov[0..n) for the next flush(). Entries up to
   // kCopyMax bytes (headers, trailers) are copied; larger ones are referenced and must
   // stay valid until flush(). Returns bytes, or -errno when it cannot be sent at all.
-  ssize_t send(const sockaddr_in &to, const iovec *iov, int n);
+  // src: an EV pool slot to send from, or -1 for the main socket.
+  ssize_t send(const sockaddr_in &to, const iovec *iov, int n, int src = -1);
   // Sends everything queued (sendmmsg; runs of equal-sized datagrams to one peer go as
   // one UDP GSO send) and any packet held back for reordering. Returns the number of
   // datagrams that could not be sent.
@@ -73,7 +79,8 @@ class UdpSock {
   static constexpr int kIovPer = 12;     // iovecs one datagram may have
 
  private:
-  ssize_t raw_send(const sockaddr_in &to, const iovec *iov, int n);
+  ssize_t raw_send(const sockaddr_in &to, const iovec *iov, int n, int src = -1);
+  int src_fd(int src) const { return src < 0 ? fd_ : ev_fds_[src]; }
   size_t flush_queue();
   int fd_ = -1;
   sockaddr_in local_{};
@@ -82,9 +89,13 @@ class UdpSock {
   std::vector<uint8_t> held_;
   sockaddr_in held_to_{};
   bool have_held_ = false;
+  int held_src_ = -1;
+  std::vector<int> ev_fds_;
+  std::vector<uint16_t> ev_ports_;
   // transmit queue
   struct TxSlot {
     sockaddr_in to;
+    int src;
     int iov0, niov;
     size_t len;
     uint8_t copy[kIovPer * kCopyMax];

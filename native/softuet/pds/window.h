@@ -70,6 +70,7 @@ struct TxPkt {
   bool needs_rsp_data = false;
   bool fast_retx = false;
   bool eom = false;
+  uint16_t ev = 0;         // entropy value it was last sent with (feedback goes to it)
 };
 
 class TxWindow {

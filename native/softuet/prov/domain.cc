@@ -77,17 +77,30 @@ void progress_main(SuDomain *d) {
       continue;
     }
     bool busy = false;
+    uint64_t due = UINT64_MAX;
     {
       std::lock_guard<std::mutex> g(d->mu);
-      for (SuEp *ep : d->eps)
+      for (SuEp *ep : d->eps) {
         if (ep->eng && ep->eng->busy()) busy = true;
+        if (ep->eng) due = std::min(due, ep->eng->cc_due_ns());
+      }
     }
     d->idle_wait.store(!busy);
     if (!busy && d->tx_deferred.load()) {
       busy = true;
       d->idle_wait.store(false);
     }
-    int n = epoll_wait(d->epfd, evs, 16, busy ? 1 : 50);
+    int n;
+    uint64_t now = Engine::now_ns();
+    if (due < now + 1000000) {
+      // RCCC grants fall due within the millisecond epoll_wait can resolve: sleep only
+      // until then (ppoll on the epoll fd), so credit is not held back a whole tick.
+      timespec ts{0, (long)(due > now ? due - now : 0)};
+      pollfd pe{d->epfd, POLLIN, 0};
+      n = ppoll(&pe, 1, &ts, nullptr) > 0 ? epoll_wait(d->epfd, evs, 16, 0) : 0;
+    } else {
+      n = epoll_wait(d->epfd, evs, 16, busy ? 1 : 50);
+    }
     d->idle_wait.store(false);
     for (int i = 0; i < n; i++) {
       if (evs[i].data.ptr == nullptr) {

@@ -231,6 +231,10 @@ int ep_enable(SuEp *ep) {
   }
   EngineConfig cfg = EngineConfig::from_env();
   cfg.dgram = ep->type == FI_EP_DGRAM;
+  // EV sockets for per-packet entropy on RUD PDCs; without them (none wanted, ROD or
+  // DGRAM endpoint, no descriptors left) every packet leaves from the endpoint's port.
+  if (cfg.ev_mode && cfg.ev_paths > 1 && !cfg.dgram && !ep->rod && ep->sock.ev_slots() == 0)
+    ep->sock.open_ev_pool((int)cfg.ev_paths, ep->tclass ? ep->dscp << 2 : 0);
   ep->eng = new Engine(ep, &ep->sock, cfg);
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -961,6 +965,8 @@ int ep_stats(fid_ep *e, fi_softuet_stat *out, size_t *count) {
       {"fault.reordered", f.reordered},
       {"fault.corrupted", f.corrupted},
       {"cwnd", ep->eng ? ep->eng->cwnd_bytes() : 0},
+      {"ev_sprayed", s.ev_sprayed},
+      {"rx_src_ports", s.rx_src_ports},
   };
   uint64_t ntx = 0, nrx = 0;
   for (int i = 0; i < 256; i++) ntx += s.nack_tx[i], nrx += s.nack_rx[i];

@@ -14,6 +14,7 @@
 #include "wire/crc32c.h"
 #include "wire/packet.h"
 #if __has_include("cms/nscc.h")
+#include "cms/entropy.h"
 #include "cms/nscc.h"
 #include "cms/rccc.h"
 #define SOFTUET_HAVE_NSCC 1
@@ -135,6 +136,7 @@ struct Engine::InitPdc {
 #ifdef SOFTUET_HAVE_NSCC
   std::unique_ptr<cms::Nscc> cc;                   // NSCC window; null when disabled
   std::unique_ptr<cms::RcccSender> rs;             // RCCC credit; null when disabled
+  std::unique_ptr<cms::EntropySelector> ev;        // per-packet EV; null: endpoint's port
 #endif
   uint32_t credit_seen = 0;    // last cumulative credit from the target (quanta, 24 bits)
   uint32_t target_sent = 0;    // last credit_target put on the wire (quanta, 24 bits)
@@ -216,10 +218,11 @@ EngineConfig EngineConfig::from_env() {
   if (c.mpr > 1024) c.mpr = 1024;
   c.job_id = (uint32_t)env_size("FI_SOFTUET_JOB_ID", 1) & 0xffffff;
   c.pdc_idle_ns = env_size("FI_SOFTUET_PDC_IDLE_MS", 1000) * 1000000ull;
-  // NSCC alone by default: between two hosts' endpoints RCCC's credit round trips only
-  // add latency (a 64 KiB ping-pong measured ~5x slower with it); it is for incast.
+  // Both by default: NSCC bounds the fabric, RCCC the receiver's last hop (incast).
+  // Credit beyond the speculative window costs a round trip that outruns it about a
+  // third more time (64 KiB ping-pong); "nscc" alone avoids that.
   const char *cc = getenv("FI_SOFTUET_CC");
-  if (!cc || !*cc) cc = "nscc";
+  if (!cc || !*cc) cc = "nscc+rccc";
   c.nscc = strstr(cc, "nscc") != nullptr;
   c.rccc = strstr(cc, "rccc") != nullptr;
   size_t gbps = env_size("FI_SOFTUET_LINK_GBPS", 100);
@@ -227,6 +230,15 @@ EngineConfig EngineConfig::from_env() {
   size_t rtt_us = env_size("FI_SOFTUET_BASE_RTT_US", 1000);
   c.base_rtt_ns = (rtt_us ? rtt_us : 1000) * 1000ull;
   c.cc_min_pkts = (uint32_t)std::max<size_t>(1, env_size("FI_SOFTUET_CC_MIN_PKTS", 8));
+  if (const char *ev = getenv("FI_SOFTUET_EV")) {
+    static const char *const modes[] = {"off", "ecmp", "oblivious", "bitmap", "reps"};
+    for (uint8_t i = 0; i < 5; i++)
+      if (!strcmp(ev, modes[i])) c.ev_mode = i;
+  }
+  // A power of two (the selectors index paths with a mask), at most 64 sockets.
+  size_t paths = std::min<size_t>(64, std::max<size_t>(1, env_size("FI_SOFTUET_EV_PATHS", 4)));
+  while (paths & (paths - 1)) paths &= paths - 1;
+  c.ev_paths = (uint32_t)paths;
   return c;
 }
 
@@ -286,11 +298,13 @@ uint16_t Engine::alloc_pdcid() {
 }
 
 // ---------------------------------------------------------------- output
-void Engine::emit(const sockaddr_in &to, iovec *iov, int n) {
+void Engine::emit(const sockaddr_in &to, iovec *iov, int n, int src) {
   // Trailer: CRC32C over the pseudo header and every UET byte.
   size_t uet = 0;
   for (int i = 0; i < n; i++) uet += iov[i].iov_len;
-  CrcPseudo ph(local(), to, uet + CRC_LEN);
+  sockaddr_in self = local();
+  if (src >= 0 && sock_) self.sin_port = sock_->ev_port(src);  // the EV is the source port
+  CrcPseudo ph(self, to, uet + CRC_LEN);
   uint32_t c = wire::crc32c_update(wire::kCrc32cInit, ph.ip, sizeof ph.ip);
   c = wire::crc32c_update(c, ph.udp, sizeof ph.udp);
   for (int i = 0; i < n; i++) c = wire::crc32c_update(c, (const uint8_t *)iov[i].iov_base, iov[i].iov_len);
@@ -306,7 +320,7 @@ void Engine::emit(const sockaddr_in &to, iovec *iov, int n) {
     return;
   }
   // Queued, not sent: every entry point ends with flush_tx() before it returns.
-  if (sock_->send(to, iov, n + 1) < 0) st_.drops_send_err++;
+  if (sock_->send(to, iov, n + 1, src) < 0) st_.drops_send_err++;
 }
 
 void Engine::send_nack(const sockaddr_in &to, uint16_t spdcid, uint16_t dpdcid, uint32_t psn, uint8_t code,
@@ -492,7 +506,8 @@ void Engine::send_req(InitPdc *p, TxOp *op, TxPkt &pk, bool retx) {
   s.message_id = op->msg_id;
   s.job_id = cfg_.job_id;
   s.request_length = op->length;
-  s.initiator = 0;
+  // The endpoint's own port: the target answers there whichever EV port this leaves from.
+  s.initiator = sock_ ? ntohs(sock_->local().sin_port) : 0;
   bool som = pk.offset == 0;
   s.flags = (som ? SF_SOM : 0) | (pk.eom ? SF_EOM : 0) | SF_DC;
   if (!som) {
@@ -543,7 +558,16 @@ void Engine::send_req(InitPdc *p, TxOp *op, TxPkt &pk, bool retx) {
     pk.retries++;
     st_.retransmits++;
   }
-  emit(p->peer, iov, k);
+  int src = -1;
+#ifdef SOFTUET_HAVE_NSCC
+  if (p->ev) {
+    // Per packet, retransmissions included: a resend may take another path.
+    pk.ev = p->ev->next();
+    src = pk.ev & (sock_->ev_slots() - 1);
+    st_.ev_sprayed++;
+  }
+#endif
+  emit(p->peer, iov, k, src);
 }
 
 void Engine::flush_tx() {
@@ -641,6 +665,9 @@ void Engine::handle_ack(const uint8_t *b, size_t len, const sockaddr_in &from) {
 #ifdef SOFTUET_HAVE_NSCC
     if (p->cc && pk.retries == 0)
       p->cc->onAck(pk.len, std::max(1000.0, (double)(now_ - pk.sent_ns)), false, (double)now_, p->inflight_bytes);
+    // The ACK's own source port is the target's endpoint; which EV the acknowledged
+    // packet took is known here, per PSN. No ECN on UDP sockets: every ACK is unmarked.
+    if (p->ev) p->ev->onAck(pk.ev, false);
 #endif
     if (pk.acked && op->unacked_pkts) {
       if (--op->unacked_pkts == 0 && op->fully_sent) op->all_acked_ns = now_;
@@ -718,6 +745,7 @@ void Engine::handle_nack(const uint8_t *b, size_t len, const sockaddr_in &from) 
       if (pk && !pk->acked) pk->sent_ns = now_ - cfg_.rto_ns + cfg_.rto_ns / 4;
 #ifdef SOFTUET_HAVE_NSCC
       if (pk && !pk->acked && p->cc) p->cc->onNack(pk->len, (double)now_, false, p->inflight_bytes);
+      if (pk && !pk->acked && p->ev) p->ev->onNack(pk->ev);
 #endif
       return;
   }
@@ -757,7 +785,7 @@ void Engine::drop_tgt(TgtPdc *t) {
   delete t;
 }
 
-void Engine::handle_req(const uint8_t *b, size_t len, const sockaddr_in &from) {
+void Engine::handle_req(const uint8_t *b, size_t len, const sockaddr_in &src) {
   PdsReq r;
   uint8_t nh;
   size_t n = get_req(b, len, r, nh);
@@ -770,10 +798,16 @@ void Engine::handle_req(const uint8_t *b, size_t len, const sockaddr_in &from) {
   const uint8_t *pl = b + n + m;
   size_t plen = len - n - m;
   if (r.type == PDS_UUD_REQ) {
-    handle_uud(s, pl, plen, from);
+    handle_uud(s, pl, plen, src);
     return;
   }
   if (cfg_.dgram) { st_.drops_malformed++; return; }
+  note_src_port(src);
+  // From here on `from` is the initiator's endpoint: its requests may leave from any of
+  // its EV ports (the UDP source port is the entropy value) and name the endpoint's own
+  // port in SES `initiator`; PDCs, NACKs and ACKs go by the endpoint.
+  sockaddr_in from = src;
+  if (s.initiator && s.initiator <= 0xffff) from.sin_port = htons((uint16_t)s.initiator);
   TgtPdc *t = nullptr;
   bool rod = r.type == PDS_ROD_REQ;
   if (r.flags & RF_SYN) {
@@ -1847,6 +1881,7 @@ int Engine::poll_rx(int budget, bool flush_now) {
     if (flush_now || !last) flush();
     if (last) break;
   }
+  if (!total) cc_pace_due();
   return total;
 }
 
@@ -1912,8 +1947,9 @@ void Engine::on_timer(uint64_t now) {
       }
 #ifdef SOFTUET_HAVE_NSCC
       // One loss event per PDC and pass: the packets of one RTO expiry were lost together.
-      if (p->cc && !timed_out && now - pk->sent_ns >= cfg_.rto_ns) {
-        p->cc->onTimeout(pk->len, (double)now, p->inflight_bytes);
+      if ((p->cc || p->ev) && !timed_out && now - pk->sent_ns >= cfg_.rto_ns) {
+        if (p->cc) p->cc->onTimeout(pk->len, (double)now, p->inflight_bytes);
+        if (p->ev) p->ev->onTimeout(pk->ev);
         timed_out = true;
       }
 #endif
@@ -1997,6 +2033,15 @@ void Engine::cc_init_pdc(InitPdc *p) {
   if (cfg_.rccc && !p->rod) {
     double bdp = cfg_.link_gbps / 8 * (double)cfg_.base_rtt_ns;
     p->rs.reset(new cms::RcccSender((double)cfg_.mtu, std::min(bdp, 8.0 * (double)cfg_.mtu)));
+  }
+  // Spraying needs the EV sockets; ROD PDCs keep one EV so their packets stay in order.
+  if (cfg_.ev_mode && !p->rod && sock_ && sock_->ev_slots() > 1) {
+    static thread_local std::mt19937 seeds(std::random_device{}());
+    cms::EntropyConfig ec;
+    ec.mode = (cms::EntropyMode)(cfg_.ev_mode - 1);
+    ec.paths = (uint32_t)sock_->ev_slots();
+    ec.seed = (uint32_t)seeds();
+    if (cms::EntropySelector::validate(ec) == 0) p->ev.reset(new cms::EntropySelector(ec));
   }
 #else
   (void)p;
@@ -2090,6 +2135,7 @@ void Engine::cc_on_req(TgtPdc *t, const PdsReq &r, size_t plen) {
     t->cc_rcvd += (double)plen;
     ccc_->onData(t->cc_key, (double)plen, spec, (double)now_);
   }
+  cc_note_due();
 #else
   (void)t, (void)r, (void)plen;
 #endif
@@ -2108,6 +2154,7 @@ void Engine::cc_fill_ack(TgtPdc *t, PdsAck &a) {
   a.cc_type = (uint8_t)wire::CcType::kCredit;
   a.credit = (uint32_t)((uint64_t)(t->cc_granted / kCreditQuantum) & 0xffffff);
   t->cc_advertised = a.credit;
+  cc_note_due();
 #else
   (void)t, (void)a;
 #endif
@@ -2128,7 +2175,37 @@ void Engine::cc_pace() {
     uint32_t q = (uint32_t)((uint64_t)(t->cc_granted / kCreditQuantum) & 0xffffff);
     if (q != t->cc_advertised && !t->ack_pending) send_ack(t, t->last_psn, nullptr, false, nullptr, 0, 0);
   }
+  cc_note_due();
 #endif
+}
+
+void Engine::cc_note_due() {
+#ifdef SOFTUET_HAVE_NSCC
+  double w = ccc_ ? ccc_->nextWakeNs() : -1;
+  cc_due_ns_ = w < 0 ? UINT64_MAX : (uint64_t)w;
+#endif
+}
+
+void Engine::cc_pace_due() {
+  // Grants fall due between packets. Paced out only when packets arrive (flush) or on
+  // the timer pass (1 ms), credit owed now waited that long: a 64 KiB round trip that
+  // outruns its 32 KiB of speculation took ~5x as long with RCCC.
+  if (cc_due_ns_ == UINT64_MAX) return;
+  uint64_t now = now_ns();
+  if (now < cc_due_ns_) return;
+  now_ = now;
+  cc_pace();
+  cc_note_due();
+  flush_tx();
+}
+
+void Engine::note_src_port(const sockaddr_in &a) {
+  if (rx_ports_.empty()) rx_ports_.assign(65536 / 64, 0);
+  uint16_t port = ntohs(a.sin_port);
+  uint64_t bit = 1ull << (port & 63);
+  if (rx_ports_[port >> 6] & bit) return;
+  rx_ports_[port >> 6] |= bit;
+  st_.rx_src_ports++;
 }
 
 void Engine::cc_forget(TgtPdc *t) {

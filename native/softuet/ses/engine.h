@@ -148,6 +148,9 @@ struct Stats {
            unexpected_msgs = 0, rsp_errors_tx = 0;
   uint64_t pdc_closed = 0, close_tx = 0, close_req_tx = 0, clear_tx = 0, clear_rx = 0, rod_ooo_drops = 0,
            rod_goback = 0, bad_job_rx = 0, pdc_closed_err = 0, pdc_reopened = 0;
+  // Entropy: requests sent from an EV pool socket; distinct UDP source ports requests
+  // arrived from (the EVs a target sees).
+  uint64_t ev_sprayed = 0, rx_src_ports = 0;
   uint64_t nack_tx[256] = {}, nack_rx[256] = {};
 };
 
@@ -161,8 +164,8 @@ struct EngineConfig {
   uint32_t job_id = 1;
   bool dgram = false;
   bool verify_crc = true;
-  // Congestion management (FI_SOFTUET_CC: "nscc" by default, "nscc+rccc", "rccc" or
-  // "off"; these struct defaults, both on, serve the engine tests). NSCC: a window per initiator PDC gates transmission. RCCC: initiators state
+  // Congestion management (FI_SOFTUET_CC: "nscc+rccc" by default, "nscc", "rccc" or
+  // "off"). NSCC: a window per initiator PDC gates transmission. RCCC: initiators state
   // their demand in RUD_CC_REQ credit_target and send against credit the target's
   // pacer grants in ACK_CC (cc_type CREDIT); both fields count 256-byte quanta,
   // cumulative modulo 2^24, so lost or reordered ACKs and requests need no repair.
@@ -175,6 +178,15 @@ struct EngineConfig {
   // quick adapt fired on that jitter about ten times as often and held the window down.
   uint64_t base_rtt_ns = 1000000;
   uint32_t cc_min_pkts = 8;        // FI_SOFTUET_CC_MIN_PKTS: NSCC window floor, packets
+  // Entropy (FI_SOFTUET_EV: "off" by default, "reps", "oblivious", "bitmap" or "ecmp";
+  // FI_SOFTUET_EV_PATHS: EVs, a power of two, 4). RUD requests pick an EV per packet and
+  // leave from the pool socket of that EV, so the UDP source port carries it. ROD PDCs,
+  // ACKs and control packets keep the endpoint's own port. "off" opens no pool. Off by
+  // default: on one host there are no paths to spread over, and a sprayed window-64
+  // write stream drew 0.3-6% spurious SACK-gap resends and 2-3x the ACKs (none from
+  // one socket), cause not found yet; see lib/cms/README.md.
+  uint8_t ev_mode = 0;             // 0 off, 1 ecmp, 2 oblivious, 3 bitmap, 4 reps
+  uint32_t ev_paths = 4;
   // A PDC with nothing in flight for this long is closed (CLOSE handshake); 0 keeps
   // PDCs open until the endpoint closes.
   uint64_t pdc_idle_ns = 1'000'000'000;
@@ -202,6 +214,7 @@ class Engine {
   void flush();  // pending coalesced ACKs, held reordered packet
   bool busy() const;  // anything that needs timers
   uint64_t cwnd_bytes() const;
+  uint64_t cc_due_ns() const { return cc_due_ns_; }  // next RCCC grant (UINT64_MAX: none)
   bool has_targets() const;  // served as a target (peers may still want answers)  // largest congestion window over this engine's PDCs
   const Stats &stats() const { return st_; }
   const EngineConfig &config() const { return cfg_; }
@@ -238,7 +251,7 @@ class Engine {
   void send_nack(const sockaddr_in &to, uint16_t spdcid, uint16_t dpdcid, uint32_t psn, uint8_t code,
                  uint32_t payload);
   void send_cp(InitPdc *p, uint8_t type, uint32_t psn, uint32_t payload);
-  void emit(const sockaddr_in &to, iovec *iov, int n);
+  void emit(const sockaddr_in &to, iovec *iov, int n, int src = -1);  // src: EV pool slot
   void flush_tx();
   void drop_tgt(TgtPdc *t);
   // PDC lifecycle (CLEAR, CLOSE, idle close) and ROD recovery.
@@ -272,6 +285,9 @@ class Engine {
   void cc_fill_ack(TgtPdc *t, pkt::PdsAck &a);
   void cc_pace();
   void cc_forget(TgtPdc *t);
+  void note_src_port(const sockaddr_in &a);  // rx_src_ports
+  void cc_note_due();  // cc_due_ns_ from the pacer
+  void cc_pace_due();  // paces grants out on a quiet poll once they are due
 
   Host *host_;
   UdpSock *sock_;
@@ -296,6 +312,8 @@ class Engine {
   // flag, which the initiator's RTO recovery waits for.
   bool rx_retx_ = false;
   uint32_t rx_retx_psn_ = 0;
+  uint64_t cc_due_ns_ = UINT64_MAX;  // when the RCCC pacer next has a grant to give
+  std::vector<uint64_t> rx_ports_;  // bitmap of request source ports seen (rx_src_ports)
 };
 
 }  // namespace softuet

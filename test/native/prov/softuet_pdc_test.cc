@@ -316,9 +316,10 @@ TEST_CASE(tclass_dscp_and_mode_on_wire) {
     int dscp;
     uint8_t pds_type;
   } cases[] = {
-      {fi_tc_dscp_set(10), 0, 10, 2},
+      // Unordered PDCs carry RCCC demand (default FI_SOFTUET_CC): RUD_CC_REQ (13).
+      {fi_tc_dscp_set(10), 0, 10, 13},
       {FI_TC_LOW_LATENCY, kRodAsk, 46, 3},
-      {0, 0, 0, 2},
+      {0, 0, 0, 13},
   };
   for (auto &k : cases) {
     Peer a;
