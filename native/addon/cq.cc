@@ -619,7 +619,9 @@ void NCq::OnLoop() {
   }
   if (!cq_) return;  // closed by a reaction
   bool more = n >= kMaxPerDrain;
-  if (!more && fd_ >= 0 && trywait_) {
+  // A spinning CQ is read again next turn: arming the fd now would only hand progress
+  // to the provider's thread for nothing.
+  if (!more && fd_ >= 0 && trywait_ && !spinOn_) {
     fid* f = &cq_->fid;
     // fi_trywait fails when entries arrived in between; then they are read next turn.
     if (fi_trywait(fabric_, &f, 1) != 0) more = true;
@@ -648,6 +650,15 @@ void NCq::Spin(bool on) {
   if (AddonData* d = data()) d->spinning += on ? 1 : -1;
   if (on) uv_idle_start(spin_, SpinCb);
   else uv_idle_stop(spin_);
+  // While the loop reads the CQ every turn the wait fd tells it nothing new, and answering
+  // it means re-arming it with fi_trywait, which tells a provider with a progress thread
+  // (softuet) that the reader is about to sleep: its thread then takes progress over and
+  // contends with the inline reads for the domain on every message. SpinCb re-arms the fd
+  // when the spin ends.
+  if (poll_) {
+    if (on) uv_poll_stop(poll_);
+    else uv_poll_start(poll_, UV_READABLE, PollCb);
+  }
 }
 
 void NCq::SpinCb(uv_idle_t* h) {
@@ -656,6 +667,8 @@ void NCq::SpinCb(uv_idle_t* h) {
   bool busy = self->inflight_ > 0 || !self->backlogged_.empty();
   if ((!busy && !self->manual_) || uv_hrtime() - self->lastActive_ > kSpinNs) {
     self->Spin(false);
+    // Read once more and arm the wait fd: from here on the loop sleeps until it fires.
+    self->OnLoop();
     return;
   }
   Napi::Env env(self->env_);
