@@ -1,5 +1,7 @@
 #include "cq.h"
 
+#include <sched.h>
+
 #include "domain.h"
 #include "endpoint.h"
 #include "errors.h"
@@ -20,6 +22,8 @@ constexpr uint64_t kSpinNs = 2'000'000;
 constexpr size_t kChunk = 64;  // records the pool grows by
 // Longest a spinning CQ holds the loop in one turn while it waits for a completion.
 constexpr uint64_t kInnerSpinNs = 50'000;
+// With several CQs spinning (no inner spin, short turns), every this many empty turns.
+constexpr uint32_t kYieldEvery = 8;
 }  // namespace
 
 ssize_t OpRecord::Post(fid_ep* ep) {
@@ -685,6 +689,13 @@ void NCq::SpinCb(uv_idle_t* h) {
       self->data()->spinning == 1) {
     uint64_t until = uv_hrtime() + kInnerSpinNs;
     while (n == 0 && self->cq_ && uv_hrtime() < until) n = self->Drain(env, kMaxPerDrain);
+  }
+  // A turn that found nothing gives the CPU away once: with more processes than cores
+  // (collective ranks), the peer this one waits for may be queued behind it. With nothing
+  // else runnable the yield returns at once.
+  if (n == 0) {
+    AddonData* d = self->data();
+    if ((d && d->spinning == 1) || ++self->emptyTurns_ % kYieldEvery == 0) sched_yield();
   }
   self->RetryBacklogs(env);
   if (cs) napi_close_callback_scope(self->env_, cs);
