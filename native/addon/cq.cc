@@ -663,7 +663,7 @@ void NCq::Spin(bool on) {
   // it means re-arming it with fi_trywait, which tells a provider with a progress thread
   // (softuet) that the reader is about to sleep: its thread then takes progress over and
   // contends with the inline reads for the domain on every message. SpinCb re-arms the fd
-  // when the spin ends.
+  // when the spin ends. Other providers' fi_trywait costs syscalls on every message too.
   if (poll_) {
     if (on) uv_poll_stop(poll_);
     else uv_poll_start(poll_, UV_READABLE, PollCb);
