@@ -282,12 +282,17 @@ async function serverSize(s: Side, size: number, iters: number): Promise<void> {
     const inject = size <= s.injectSize;
     let ping = s.recvData(op, size);
     send({ type: 'ready' });
+    // As fi_bench: a send's completion is awaited only before the next send, so it
+    // overlaps the wait for the next ping.
+    let sent: Promise<void> | undefined;
     for (let i = 0; i < iters; i++) {
       await ping;
       if (i + 1 < iters) ping = s.recvData(op, size);
+      if (sent) await sent;
       if (inject) s.ep.inject(s.rx(size), s.peer);
-      else await s.ep.send(s.rx(size), s.peer);
+      else sent = s.ep.send(s.rx(size), s.peer);
     }
+    if (sent) await sent;
   }
   send({ type: 'result', ok: bad < 0, badOffset: bad });
 }
