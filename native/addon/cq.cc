@@ -21,8 +21,6 @@ constexpr uint64_t kMaxInterval = 8;
 constexpr uint64_t kSpinNs = 2'000'000;
 // The same with nothing in flight (auto progress): only a reaction to a completion.
 constexpr uint64_t kIdleSpinNs = 250'000;
-// A pause between two spin turns longer than this is time spent elsewhere.
-constexpr uint64_t kTurnGapNs = 500'000;
 constexpr size_t kChunk = 64;  // records the pool grows by
 // Longest a spinning CQ holds the loop in one turn while it waits for a completion.
 constexpr uint64_t kInnerSpinNs = 50'000;
@@ -656,7 +654,6 @@ void NCq::Spin(bool on) {
   if (!spin_ || on == spinOn_) return;
   spinOn_ = on;
   if (AddonData* d = data()) d->spinning += on ? 1 : -1;
-  lastTurn_ = uv_hrtime();
   if (on) uv_idle_start(spin_, SpinCb);
   else uv_idle_stop(spin_);
   // While the loop reads the CQ every turn the wait fd tells it nothing new, and answering
@@ -674,14 +671,7 @@ void NCq::SpinCb(uv_idle_t* h) {
   auto* self = static_cast<NCq*>(h->data);
   if (!self->cq_) return;
   bool busy = self->inflight_ > 0 || !self->backlogged_.empty();
-  uint64_t now = uv_hrtime();
-  // Time the loop spent elsewhere (JS, other handles, or off the CPU on a loaded host) is
-  // no time the CQ was watched: it does not count towards the spin's idle budget, or a
-  // reader descheduled for a time slice would give the CQ up on its next turn.
-  uint64_t gap = now - self->lastTurn_;
-  self->lastTurn_ = now;
-  if (gap > kTurnGapNs) self->lastActive_ = std::min(now, self->lastActive_ + gap);
-  uint64_t idle = now - self->lastActive_;
+  uint64_t idle = uv_hrtime() - self->lastActive_;
   // With nothing in flight the spin lasts only long enough to see the application react to
   // its last completion with a new op: giving the CQ up at once would, with softuet, hand
   // progress to its thread and back on every request/response.
