@@ -47,8 +47,10 @@ describe.runIf(providersUnderTest().includes('softuet'))('softuet progress hand-
       const ms = performance.now() - t0;
       const woken = threads.reduce((s, t) => s + switches(t), 0) - s0;
       // Asleep, a thread still wakes on its poll timeout (1 to 5 ms): allow one per
-      // millisecond each. Handing progress over cost at least one wake-up per message.
-      const allowed = threads.length * ms + rounds / 4;
+      // millisecond each, and one per two messages for a loop descheduled long enough
+      // (a loaded host) that the provider took over for a while. Handing progress over
+      // on every message cost 1.5 wake-ups per message.
+      const allowed = threads.length * ms + rounds;
       expect(woken, `${woken} wake-ups of ${threads.length} threads in ${ms.toFixed(0)} ms for ${2 * rounds} messages`).toBeLessThan(allowed);
     } finally {
       for (const f of fabrics) f.close();
