@@ -1,5 +1,7 @@
 #include "cq.h"
 
+#include <sched.h>
+
 #include "domain.h"
 #include "endpoint.h"
 #include "errors.h"
@@ -17,9 +19,13 @@ constexpr uint64_t kMaxInterval = 8;
 // completion. Long enough to cover a round trip and a large transfer's next chunk, short
 // enough that an endpoint waiting on an idle peer costs nothing measurable.
 constexpr uint64_t kSpinNs = 2'000'000;
+// The same with nothing in flight (auto progress): only a reaction to a completion.
+constexpr uint64_t kIdleSpinNs = 250'000;
 constexpr size_t kChunk = 64;  // records the pool grows by
 // Longest a spinning CQ holds the loop in one turn while it waits for a completion.
 constexpr uint64_t kInnerSpinNs = 50'000;
+// With several CQs spinning (no inner spin, short turns), every this many empty turns.
+constexpr uint32_t kYieldEvery = 8;
 }  // namespace
 
 ssize_t OpRecord::Post(fid_ep* ep) {
@@ -619,7 +625,9 @@ void NCq::OnLoop() {
   }
   if (!cq_) return;  // closed by a reaction
   bool more = n >= kMaxPerDrain;
-  if (!more && fd_ >= 0 && trywait_) {
+  // A spinning CQ is read again next turn: arming the fd now would only hand progress
+  // to the provider's thread for nothing.
+  if (!more && fd_ >= 0 && trywait_ && !spinOn_) {
     fid* f = &cq_->fid;
     // fi_trywait fails when entries arrived in between; then they are read next turn.
     if (fi_trywait(fabric_, &f, 1) != 0) more = true;
@@ -648,14 +656,29 @@ void NCq::Spin(bool on) {
   if (AddonData* d = data()) d->spinning += on ? 1 : -1;
   if (on) uv_idle_start(spin_, SpinCb);
   else uv_idle_stop(spin_);
+  // While the loop reads the CQ every turn the wait fd tells it nothing new, and answering
+  // it means re-arming it with fi_trywait, which tells a provider with a progress thread
+  // (softuet) that the reader is about to sleep: its thread then takes progress over and
+  // contends with the inline reads for the domain on every message. SpinCb re-arms the fd
+  // when the spin ends. Other providers' fi_trywait costs syscalls on every message too.
+  if (poll_) {
+    if (on) uv_poll_stop(poll_);
+    else uv_poll_start(poll_, UV_READABLE, PollCb);
+  }
 }
 
 void NCq::SpinCb(uv_idle_t* h) {
   auto* self = static_cast<NCq*>(h->data);
   if (!self->cq_) return;
   bool busy = self->inflight_ > 0 || !self->backlogged_.empty();
-  if ((!busy && !self->manual_) || uv_hrtime() - self->lastActive_ > kSpinNs) {
+  uint64_t idle = uv_hrtime() - self->lastActive_;
+  // With nothing in flight the spin lasts only long enough to see the application react to
+  // its last completion with a new op: giving the CQ up at once would, with softuet, hand
+  // progress to its thread and back on every request/response.
+  if ((!busy && !self->manual_ && idle > kIdleSpinNs) || idle > kSpinNs) {
     self->Spin(false);
+    // Read once more and arm the wait fd: from here on the loop sleeps until it fires.
+    self->OnLoop();
     return;
   }
   Napi::Env env(self->env_);
@@ -672,6 +695,13 @@ void NCq::SpinCb(uv_idle_t* h) {
       self->data()->spinning == 1) {
     uint64_t until = uv_hrtime() + kInnerSpinNs;
     while (n == 0 && self->cq_ && uv_hrtime() < until) n = self->Drain(env, kMaxPerDrain);
+  }
+  // A turn that found nothing gives the CPU away once: with more processes than cores
+  // (collective ranks), the peer this one waits for may be queued behind it. With nothing
+  // else runnable the yield returns at once.
+  if (n == 0) {
+    AddonData* d = self->data();
+    if ((d && d->spinning == 1) || ++self->emptyTurns_ % kYieldEvery == 0) sched_yield();
   }
   self->RetryBacklogs(env);
   if (cs) napi_close_callback_scope(self->env_, cs);
