@@ -72,7 +72,8 @@ try {
     const g = await comm.allgather(fill('float32', rank, per, 3), alloc('float32', per * size));
     expect(`allgather float32 ${per}`, g, concat('float32', Array.from({ length: size }, (_, r) => fill('float32', r, per, 3))));
   }
-  process.stdout.write(JSON.stringify({ rank, size, transport: comm.transport.name, rma: comm.transport.rma !== undefined && comm.useRma, checks, failures }) + '\n');
+  process.stdout.write(JSON.stringify({ rank, size, transport: comm.transport.name, rma: comm.transport.rma !== undefined && comm.useRma,
+    bulkThread: (comm.transport as { bulkThread?: boolean }).bulkThread === true, checks, failures }) + '\n');
   if (loop) {
     process.stdout.write(`looping ${rank}\n`);
     const buf = new Float32Array(1 << 18);

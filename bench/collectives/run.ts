@@ -234,7 +234,8 @@ export async function runRank(o: BenchOptions): Promise<BenchReport[] | undefine
         provider: t instanceof FabricTransport ? t.info.provider : 'none (TCP sockets, no libfabric)',
         progress: t instanceof FabricTransport ? t.info.progress : 'n/a',
         libfabric: t instanceof FabricTransport ? t.libfabricVersion : 'n/a',
-        datapath: t.rma && o.rma !== false ? 'ring segments by RMA write (fi_writedata), small messages tagged' : 'tagged send/recv',
+        datapath: (t.rma && o.rma !== false ? 'ring segments by RMA write (fi_writedata), small messages tagged' : 'tagged send/recv') +
+          (t instanceof FabricTransport && t.bulkThread ? '; RMA on a second endpoint whose completions a thread waits for' : ''),
         node: process.version,
       };
       if (lead) {

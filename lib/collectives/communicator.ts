@@ -33,7 +33,7 @@ export interface CommunicatorOptions {
   rma?: boolean;
 }
 
-export type Algorithm = 'auto' | 'ring' | 'recursive-doubling' | 'tree' | 'direct';
+export type Algorithm = 'auto' | 'ring' | 'recursive-doubling' | 'tree' | 'direct' | 'pairwise';
 
 export interface ReduceOptions { op?: ReduceOp; dtype?: DType; root?: number; algorithm?: Algorithm }
 export interface RootOptions { root?: number; dtype?: DType; algorithm?: Algorithm }
@@ -58,6 +58,12 @@ const PAIR_MAX_BYTES = 512 * 1024;
 // slowest peer; the extra bytes are negligible at these sizes.
 const DIRECT_MAX_RANKS = 8;
 const DIRECT_MAX_BYTES = 4096;
+// Bandwidth-bound allreduce among few ranks: the reduce-scatter and the allgather each
+// take one hop, every rank writing its blocks to all others at once, instead of the
+// ring's n-1 dependent hops per phase: the same bytes, but each hop waits for a peer to
+// be scheduled, which on ranks sharing cores costs more than the transfer. Beyond a few
+// ranks the n-1 concurrent incoming writes per rank (incast) favour the ring.
+const PAIRWISE_MAX_RANKS = 8;
 // Ring messages up to this size land in a kept scratch of four times their size (two
 // halves used in turn), which spares the per-collective offer round trip; above it the copy out of scratch costs more than
 // that round trip, and the memory would be large.
@@ -138,6 +144,8 @@ export class Communicator {
   private keptUses = 0;
   /** The RMA offers exchanged for the kept scratch, valid while the scratch stays. */
   private offer: { scratch: Uint8Array; leftPuts: boolean; right: Uint8Array | undefined } | undefined;
+  /** The same for algorithms that write to every peer: whether peers write here, and their scratch handles. */
+  private peerOffer: { scratch: Uint8Array; peersPut: boolean; scratches: (Uint8Array | undefined)[] } | undefined;
   private seq = 0;
   private tail: Promise<unknown> = Promise.resolve();
   /** True when no collective is queued or running, so the next one may start synchronously. */
@@ -235,19 +243,23 @@ export class Communicator {
     const out = (recv ?? send) as T;
     this.checkSame(send, out, 'recv');
     return this.run('allreduce', async (seq) => {
-      const work = bytesOf(out);
-      if (out !== send) work.set(bytesOf(send));
+      const work = bytesOf(out), src = out === send ? work : bytesOf(send);
       const count = out.length;
-      if (this.size === 1 || count === 0) return out;
+      // The bandwidth algorithms read the send buffer themselves and write every byte of
+      // the result, so out of place they need no copy of the input first.
+      const copyIn = () => { if (out !== send) work.set(src); };
+      if (this.size === 1 || count === 0) { copyIn(); return out; }
       const alg = opts.algorithm ?? 'auto';
       const small = work.byteLength <= this.smallBytes;
       const direct = alg === 'direct'
         || (alg === 'auto' && this.size > 2 && this.size <= DIRECT_MAX_RANKS && work.byteLength <= Math.min(DIRECT_MAX_BYTES, this.smallBytes));
       const rd = alg === 'recursive-doubling' || (alg === 'auto' && small) || count < this.size;
-      if (direct) await this.directAllreduce(seq, work, dtype, op);
-      else if (rd) await this.recursiveDoubling(seq, work, dtype, op);
-      else if (this.size === 2 && alg === 'auto' && work.byteLength <= PAIR_MAX_BYTES) await this.pairAllreduce(seq, work, out === send ? work : bytesOf(send), dtype, op);
-      else await this.ringAllreduce(seq, work, count, dtype, op);
+      const pairwise = alg === 'pairwise' || (alg === 'auto' && this.size > 2 && this.size <= PAIRWISE_MAX_RANKS);
+      if (direct) { copyIn(); await this.directAllreduce(seq, work, dtype, op); }
+      else if (rd) { copyIn(); await this.recursiveDoubling(seq, work, dtype, op); }
+      else if (this.size === 2 && alg === 'auto' && work.byteLength <= PAIR_MAX_BYTES) await this.pairAllreduce(seq, work, src, dtype, op);
+      else if (pairwise) await this.pairwiseAllreduce(seq, work, src, count, dtype, op);
+      else await this.ringAllreduce(seq, work, src, count, dtype, op);
       return out;
     });
   }
@@ -576,8 +588,9 @@ export class Communicator {
    * lands, in chunks so that folding one overlaps the transfer of the next. One exchange
    * instead of the ring's two dependent steps, for the same bytes on the wire; the price,
    * folding all of the message rather than half, is far below a step's synchronisation.
-   * Out of place the chunks leave from the untouched send buffer, so a chunk is folded as
-   * soon as it lands; in place only once this rank's own write of it has completed.
+   * Out of place the chunks leave from the untouched send buffer, so a chunk is folded
+   * (send op incoming, into the result) as soon as it lands; in place only once this
+   * rank's own write of it has completed.
    */
   private async pairAllreduce(seq: number, work: Uint8Array, src: Uint8Array, dtype: DType, op: ReduceOp): Promise<void> {
     const esize = DTYPE_SIZE[dtype], count = work.byteLength / esize;
@@ -600,12 +613,14 @@ export class Communicator {
       const s = segs[c]!;
       await sent.guard(lands[c]!);
       if (inPlace) await puts[c];
-      reduceBytes(dtype, op, work.subarray(s.off, s.off + s.len), wire.scratch.subarray(s.off, s.off + s.len));
+      reduceBytes(dtype, op, work.subarray(s.off, s.off + s.len), wire.scratch.subarray(s.off, s.off + s.len),
+                  src.subarray(s.off, s.off + s.len));
     }
     await sent.done();
   }
 
-  private async ringAllreduce(seq: number, work: Uint8Array, count: number, dtype: DType, op: ReduceOp): Promise<void> {
+  private async ringAllreduce(seq: number, work: Uint8Array, src: Uint8Array, count: number, dtype: DType,
+                              op: ReduceOp): Promise<void> {
     const n = this.size, esize = DTYPE_SIZE[dtype];
     const chunks = pieceCount(count, this.segmentElems(Math.ceil(count / n), esize) * n);
     const wire = await this.ringWire(seq, work, { reduce: true, gather: true });
@@ -613,8 +628,61 @@ export class Communicator {
     await pipelined(chunks, this.window, async (c) => {
       const lo = Math.floor((count * c) / chunks), hi = Math.floor((count * (c + 1)) / chunks);
       const segs = splitSegments(lo * esize, hi - lo, n, esize);
-      await this.ringReduceScatter(wire, sent, seq, c, work, segs, 1, dtype, op);
+      await this.ringReduceScatter(wire, sent, seq, c, work, segs, 1, dtype, op, src);
       await this.ringAllgather(wire, sent, seq, c, work, segs, 1);
+    });
+    await sent.done();
+  }
+
+  /**
+   * Reduce-scatter then allgather, each one hop: rank r writes block q of its input to
+   * every rank q, folds the n-1 contributions to its own block as they land (its input
+   * is read from `src`, so out of place nothing is copied first), then writes the reduced
+   * block to every rank. Chunked like the ring so folding overlaps the next transfers.
+   * Writes go out in the order r+1, r+2, ... so that no rank is everyone's first target.
+   */
+  private async pairwiseAllreduce(seq: number, work: Uint8Array, src: Uint8Array, count: number, dtype: DType,
+                                  op: ReduceOp): Promise<void> {
+    const n = this.size, r = this.rank, esize = DTYPE_SIZE[dtype];
+    const chunks = pieceCount(count, this.segmentElems(Math.ceil(count / n), esize) * n);
+    // Contributions to this rank's block land in n-1 slots per chunk, one per sender.
+    const slot = Math.ceil(Math.ceil(count / chunks) / n) * esize;
+    const slots = (n - 1) * slot;
+    const wire = await this.peerWire(seq, work, chunks * slots);
+    const sent = new Outgoing();
+    const view = (m: Uint8Array, s: Seg) => m.subarray(s.off, s.off + s.len);
+    await pipelined(chunks, this.window, async (c) => {
+      const lo = Math.floor((count * c) / chunks), hi = Math.floor((count * (c + 1)) / chunks);
+      const segs = splitSegments(lo * esize, hi - lo, n, esize);
+      const mine = segs[r]!;
+      const scatter = this.tag(seq, c, 0), gather = this.tag(seq, c, 1);
+      // The sender at distance d (rank r+d... seen from the receiver, r-d... seen from the sender) uses slot d-1.
+      const slotOf = (sender: number, receiver: number) => c * slots + (mod(sender - receiver, n) - 1) * slot;
+      const contributions: { at: number; landed: Promise<void> }[] = [];
+      const gathered: Promise<void>[] = [];
+      for (let d = 1; d < n; d++) {
+        const p = mod(r - d, n);
+        if (mine.len > 0) {
+          const at = slotOf(p, r);
+          contributions.push({ at, landed: quiet(wire.fromPeer(p, scatter, { off: at, len: mine.len }, 'scratch')) });
+        }
+        if (segs[p]!.len > 0) gathered.push(quiet(wire.fromPeer(p, gather, segs[p]!, 'work')));
+      }
+      for (let d = 1; d < n; d++) {
+        const q = mod(r + d, n), s = segs[q]!;
+        if (s.len > 0) sent.add(wire.toPeer(q, scatter, view(src, s), slotOf(r, q), 'scratch'));
+      }
+      if (mine.len > 0) {
+        const out = view(work, mine);
+        let acc = view(src, mine);
+        for (const { at, landed } of contributions) {
+          await sent.guard(landed);
+          reduceBytes(dtype, op, out, wire.scratch.subarray(at, at + mine.len), acc);
+          acc = out;
+        }
+        for (let d = 1; d < n; d++) sent.add(wire.toPeer(mod(r + d, n), gather, out, mine.off, 'work'));
+      }
+      for (const g of gathered) await sent.guard(g);
     });
     await sent.done();
   }
@@ -645,18 +713,23 @@ export class Communicator {
    * Writes are not waited for step by step: a segment sent here is never folded into
    * again, and the one sent first is only overwritten by the gather of its reduced value,
    * which arrives after the whole ring (starting with this write) has passed over it.
+   * Rank r's own data is read from `from`: every segment is folded at most once, so with
+   * a separate input the fold writes `from op incoming` into `work` and no copy of the
+   * input is needed; the segment sent first leaves straight from `from`.
    */
   private async ringReduceScatter(wire: RingWire, sent: Outgoing, seq: number, chunk: number, work: Uint8Array,
-                                  segs: Seg[], shift: number, dtype: DType, op: ReduceOp): Promise<void> {
+                                  segs: Seg[], shift: number, dtype: DType, op: ReduceOp,
+                                  from: Uint8Array = work): Promise<void> {
     const n = this.size, r = this.rank;
     for (let step = 0; step < n - 1; step++) {
       const out = segs[mod(r + shift - 1 - step, n)]!;
       const inn = segs[mod(r + shift - 2 - step, n)]!;
       const tag = this.tag(seq, chunk, step);
-      if (out.len > 0) sent.add(wire.toRight(tag, out, 'scratch'));
+      if (out.len > 0) sent.add(wire.toRight(tag, out, 'scratch', step === 0 ? from : work));
       if (inn.len > 0) {
         await sent.guard(wire.fromLeft(tag, inn, 'scratch'));
-        reduceBytes(dtype, op, work.subarray(inn.off, inn.off + inn.len), wire.scratch.subarray(inn.off, inn.off + inn.len));
+        reduceBytes(dtype, op, work.subarray(inn.off, inn.off + inn.len), wire.scratch.subarray(inn.off, inn.off + inn.len),
+                    from.subarray(inn.off, inn.off + inn.len));
       }
     }
   }
@@ -769,9 +842,9 @@ export class Communicator {
       const half = scratch.subarray(base, base + 2 * len);
       return {
         scratch: half,
-        toRight: (tag, seg, dst) => (rightScratch
-          ? rma.put(right, tag, view(from, seg), rightScratch, base + (dst === 'work' ? len : 0) + seg.off)
-          : t.send(right, tag, view(from, seg))),
+        toRight: (tag, seg, dst, src = from) => (rightScratch
+          ? rma.put(right, tag, view(src, seg), rightScratch, base + (dst === 'work' ? len : 0) + seg.off)
+          : t.send(right, tag, view(src, seg))),
         fromLeft: (tag, seg, dst) => {
           if (!leftPuts) return t.recv(left, tag, view(dst === 'work' ? work : half, seg));
           const landed = rma.landed(left, tag);
@@ -782,21 +855,112 @@ export class Communicator {
     }
     return {
       scratch,
-      toRight: (tag, seg, dst) => (rma && rightWork
-        ? rma.put(right, tag, view(from, seg), dst === 'work' ? rightWork : rightScratch!, seg.off)
-        : t.send(right, tag, view(from, seg))),
+      toRight: (tag, seg, dst, src = from) => (rma && rightWork
+        ? rma.put(right, tag, view(src, seg), dst === 'work' ? rightWork : rightScratch!, seg.off)
+        : t.send(right, tag, view(src, seg))),
       fromLeft: (tag, seg, dst) => (rma && leftPuts
         ? rma.landed(left, tag)
         : t.recv(left, tag, view(dst === 'work' ? work : scratch, seg))),
     };
   }
+
+  /**
+   * ringWire for algorithms in which every rank writes to every other: each rank offers
+   * its memory to all peers, and a writer follows each target's offer. The kept scratch
+   * and the alternation of its halves work as in ringWire: a writer in collective j has
+   * the result of j-1, which needed every target's input to j-1, so every target has
+   * finished j-2, the last user of the half j writes into. Within a half the first
+   * `rsBytes` take reduce-phase blocks, the next len bytes gather-phase ones, copied into
+   * the result as they land. Above KEPT_SCRATCH_MAX the offers (scratch and result) are
+   * exchanged afresh by every collective, and gather writes land in the result itself.
+   */
+  private async peerWire(seq: number, work: Uint8Array, rsBytes: number): Promise<PeerWire> {
+    const t = this.transport, n = this.size, r = this.rank;
+    const rma = t.rma;
+    const len = work.byteLength;
+    const kept = rma !== undefined && len <= KEPT_SCRATCH_MAX;
+    const scratch = this.scratchFor(kept ? 2 * (rsBytes + len) : rsBytes);
+    const base = kept ? (this.keptUses++ & 1) * (scratch.byteLength / 2) : 0;
+    let peersPut = false;
+    let theirWork: (Uint8Array | undefined)[] = [];
+    let theirScratch: (Uint8Array | undefined)[] = [];
+    if (rma && kept && this.peerOffer?.scratch === scratch) {
+      peersPut = this.peerOffer.peersPut;
+      theirScratch = this.peerOffer.scratches;
+    } else if (rma) {
+      const hb = rma.handleBytes;
+      const mine = new Uint8Array(1 + 2 * hb);
+      if (this.useRma) {
+        try {
+          if (kept) mine.set(rma.expose(scratch, { keep: true }), 1 + hb);
+          else {
+            mine.set(rma.expose(work), 1);
+            mine.set(rma.expose(scratch), 1 + hb);
+          }
+          mine[0] = 1;
+        } catch {
+          mine.fill(0);
+        }
+      }
+      const theirs = Array.from({ length: n }, () => new Uint8Array(1 + 2 * hb));
+      const ctl = this.tag(seq, 0xffff, 1);
+      const ops: Promise<void>[] = [];
+      for (let d = 1; d < n; d++) {
+        ops.push(t.send(mod(r + d, n), ctl, mine));
+        ops.push(t.recv(mod(r - d, n), ctl, theirs[mod(r - d, n)]!));
+      }
+      await Promise.all(ops);
+      peersPut = mine[0] === 1;
+      theirWork = theirs.map((h, q) => (q !== r && h[0] === 1 ? h.slice(1, 1 + hb) : undefined));
+      theirScratch = theirs.map((h, q) => (q !== r && h[0] === 1 ? h.slice(1 + hb) : undefined));
+      this.peerOffer = kept ? { scratch, peersPut, scratches: theirScratch } : undefined;
+    }
+    const rs = scratch.subarray(base, base + rsBytes);
+    if (kept) {
+      const ag = scratch.subarray(base + rsBytes, base + rsBytes + len);
+      return {
+        scratch: rs,
+        toPeer: (q, tag, data, off, dst) => {
+          const h = theirScratch[q];
+          return h ? rma.put(q, tag, data, h, base + (dst === 'work' ? rsBytes : 0) + off) : t.send(q, tag, data);
+        },
+        fromPeer: (p, tag, seg, dst) => {
+          if (!peersPut) return t.recv(p, tag, (dst === 'work' ? work : rs).subarray(seg.off, seg.off + seg.len));
+          const landed = rma.landed(p, tag);
+          if (dst === 'scratch') return landed;
+          return landed.then(() => { work.set(ag.subarray(seg.off, seg.off + seg.len), seg.off); });
+        },
+      };
+    }
+    return {
+      scratch: rs,
+      toPeer: (q, tag, data, off, dst) => {
+        const h = dst === 'work' ? theirWork[q] : theirScratch[q];
+        return rma && h ? rma.put(q, tag, data, h, off) : t.send(q, tag, data);
+      },
+      fromPeer: (p, tag, seg, dst) => (rma && peersPut
+        ? rma.landed(p, tag)
+        : t.recv(p, tag, (dst === 'work' ? work : rs).subarray(seg.off, seg.off + seg.len))),
+    };
+  }
+}
+
+/** How one collective's pairwise blocks travel (see Communicator.peerWire). */
+interface PeerWire {
+  /** Where reduce-phase blocks arrive before they are folded in. */
+  readonly scratch: Uint8Array;
+  /** Writes `data` to `peer`: at `off` of its scratch, or of its result ('work'). */
+  toPeer(peer: number, tag: number, data: Uint8Array, off: number, dst: 'scratch' | 'work'): Promise<void>;
+  /** Resolves once `seg` from `peer` is in place here (in scratch, or in the result). */
+  fromPeer(peer: number, tag: number, seg: Seg, dst: 'scratch' | 'work'): Promise<void>;
 }
 
 /** How one collective's ring segments travel (see Communicator.ringWire). */
 interface RingWire {
   /** Where reduce-phase segments arrive before they are folded in. */
   readonly scratch: Uint8Array;
-  toRight(tag: number, seg: Seg, dst: 'scratch' | 'work'): Promise<void>;
+  /** Sends `seg` of `src` (default: the buffer the wire was made for). */
+  toRight(tag: number, seg: Seg, dst: 'scratch' | 'work', src?: Uint8Array): Promise<void>;
   fromLeft(tag: number, seg: Seg, dst: 'scratch' | 'work'): Promise<void>;
 }
 

@@ -267,15 +267,22 @@ export function reduceInto(dtype: DType, op: ReduceOp, dst: CollectiveArray, src
   }
 }
 
-/** Reduces raw byte ranges holding elements of `dtype`: dst op= src. */
-export function reduceBytes(dtype: DType, op: ReduceOp, dst: Uint8Array, src: Uint8Array): void {
+/**
+ * Reduces raw byte ranges holding elements of `dtype`: dst op= src, or with `a`,
+ * dst = a op src (a and dst the same length; a may be dst), which spares copying a into
+ * dst first: the vector kernel stages its operands anyway.
+ */
+export function reduceBytes(dtype: DType, op: ReduceOp, dst: Uint8Array, src: Uint8Array, a: Uint8Array = dst): void {
   if (dst.byteLength === 0) return;
-  const done = simdReduce(dtype, op, dst, src);
+  const apart = a !== dst;
+  const done = simdReduce(dtype, op, dst, src, a);
   if (done > 0) {
     if (done === dst.byteLength) return;
     dst = dst.subarray(done);
     src = src.subarray(done);
+    a = a.subarray(done);
   }
+  if (apart) dst.set(a);
   const aligned = (dst.byteOffset % DTYPE_SIZE[dtype]) === 0 && (src.byteOffset % DTYPE_SIZE[dtype]) === 0;
   if (aligned) {
     reduceInto(dtype, op, viewAs(dtype, dst), viewAs(dtype, src));

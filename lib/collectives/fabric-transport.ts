@@ -9,7 +9,7 @@ import { CollectiveError, checkPeer, type RmaOps, type Transport } from './trans
 
 // The slice of the lib/fabric API this transport uses (see the binding's contract).
 interface FInfo {
-  provider: string; fabric: string; domain: string; progress: 'auto' | 'manual' | 'unspec';
+  provider: string; fabric: string; domain: string; progress: 'auto' | 'manual' | 'unspec'; threading: string;
   mrMode: string[]; caps: string[]; mode: string[];
   limits: { maxMsgSize: number; injectSize: number; txSize: number; rxSize: number; cqDataSize: number };
 }
@@ -29,7 +29,7 @@ interface FCompletionQueue {
 }
 interface FDomain {
   addressVector(opts?: { type?: 'map' | 'table'; count?: number }): { insertMany(a: Buffer[]): bigint[]; close(): void };
-  completionQueue(opts?: { size?: number }): FCompletionQueue;
+  completionQueue(opts?: { size?: number; wait?: 'fd' | 'thread' }): FCompletionQueue;
   register(buf: ArrayBufferView, access?: string[]): FMemoryRegion;
   allocBuffer(size: number): Buffer;
   endpoint(opts: { cq: unknown; av: unknown }): FEndpoint;
@@ -78,6 +78,32 @@ export interface FabricTransportOptions {
   provider?: string;
   /** Local address to bind (always a loopback address in tests). */
   node?: string;
+  /**
+   * Carry RMA writes on a second endpoint whose completions a blocking thread collects
+   * (see "bulk endpoint" below), when the provider offers a thread-safe domain. Pays off
+   * when ranks outnumber cores; with a core per rank the thread hand-off costs more than
+   * the polling it saves. Default: env NLF_BULK_THREAD=1, else off (init.ts decides from
+   * the job's ranks per host).
+   */
+  bulkThread?: boolean;
+}
+
+/** An endpoint name, or two (main, bulk) behind a marker; peers of either kind interoperate. */
+function packAddresses(main: Buffer, bulk: Buffer | undefined): Buffer {
+  if (!bulk) return Buffer.concat([Buffer.from([0]), main]);
+  const head = Buffer.alloc(3);
+  head[0] = 1;
+  head.writeUInt16LE(main.byteLength, 1);
+  return Buffer.concat([head, main, bulk]);
+}
+
+function unpackAddresses(a: Buffer, rank: number): { main: Buffer; bulk: Buffer | undefined } {
+  if (a.byteLength >= 1 && a[0] === 0) return { main: a.subarray(1), bulk: undefined };
+  if (a.byteLength >= 3 && a[0] === 1) {
+    const n = a.readUInt16LE(1);
+    if (3 + n < a.byteLength) return { main: a.subarray(3, 3 + n), bulk: a.subarray(3 + n) };
+  }
+  throw new CollectiveError(`rank ${rank}'s endpoint address is malformed (${a.byteLength} bytes)`, 'PROTOCOL');
 }
 
 /** Registered bounce buffers for providers that require FI_MR_LOCAL. */
@@ -161,7 +187,7 @@ class FabricRma implements RmaOps {
     const dv = new DataView(handle.buffer, handle.byteOffset, HANDLE_BYTES);
     const remote = { addr: dv.getBigUint64(0, true), key: dv.getBigUint64(8, true), length: Number(dv.getBigUint64(16, true)) };
     const wire = (BigInt(this.t.rank) << RANK_SHIFT) | BigInt(tag);
-    return this.t.track(this.ep.writedata(data, this.t.fiAddr(peer), remote, wire, offset));
+    return this.t.track(this.ep.writedata(data, this.t.bulkAddr(peer), remote, wire, offset));
   }
 
   landed(peer: number, tag: number): Promise<void> {
@@ -198,6 +224,8 @@ export class FabricTransport implements Transport {
   readonly info: FInfo;
   readonly libfabricVersion: string;
   private fiAddrs: bigint[] = [];
+  /** Where RMA writes to each rank go: its bulk endpoint when it has one, else its main one. */
+  private bulkAddrs: bigint[] = [];
   private failure: Error | undefined;
   private readonly pending = new Set<(e: Error) => void>();
   private readonly bounce: BouncePool | undefined;
@@ -208,14 +236,15 @@ export class FabricTransport implements Transport {
   private constructor(readonly rank: number, readonly size: number, mod: FabricModule, info: FInfo,
                       private readonly fabric: { close(): void }, private readonly domain: FDomain,
                       private readonly cq: FCompletionQueue, private readonly av: { insertMany(a: Buffer[]): bigint[]; close(): void },
-                      private readonly ep: FEndpoint) {
+                      private readonly ep: FEndpoint,
+                      private readonly bulk: { cq: FCompletionQueue; ep: FEndpoint } | undefined) {
     this.info = info;
     this.name = `fabric:${info.provider}`;
     this.libfabricVersion = mod.libfabricVersion();
     const needsLocal = info.mrMode.some((m) => /local/i.test(m));
     this.bounce = needsLocal ? new BouncePool(domain) : undefined;
     const rmaOk = info.caps.includes('rma') && info.limits.cqDataSize >= 8 && !info.mode.includes('rx-cq-data');
-    this.rma = rmaOk ? new FabricRma(this, domain, ep, cq) : undefined;
+    this.rma = rmaOk ? new FabricRma(this, domain, bulk?.ep ?? ep, bulk?.cq ?? cq) : undefined;
   }
 
   static async open(rank: number, size: number, opts: FabricTransportOptions = {}): Promise<FabricTransport> {
@@ -224,9 +253,13 @@ export class FabricTransport implements Transport {
     const node = opts.node ?? '127.0.0.1';
     const hints: Record<string, unknown> = { endpointType: 'rdm', node, source: true };
     if (opts.provider) hints.provider = opts.provider;
-    let info: FInfo;
+    const wantBulk = opts.bulkThread ?? process.env.NLF_BULK_THREAD === '1';
+    let info: FInfo | undefined;
+    if (wantBulk) {
+      try { info = mod.pickInfo({ ...hints, caps: ['msg', 'tagged', 'rma'], threading: 'safe' }); } catch { /* below */ }
+    }
     try {
-      info = mod.pickInfo({ ...hints, caps: ['msg', 'tagged', 'rma'] });
+      info ??= mod.pickInfo({ ...hints, caps: ['msg', 'tagged', 'rma'] });
     } catch {
       // Without RMA the rings move every segment as a tagged message.
       info = mod.pickInfo({ ...hints, caps: ['msg', 'tagged'] });
@@ -235,24 +268,42 @@ export class FabricTransport implements Transport {
     try {
       const domain = fabric.domain();
       const cq = domain.completionQueue({ size: 4096 });
-      const av = domain.addressVector({ type: 'map', count: size });
+      const av = domain.addressVector({ type: 'map', count: 2 * size });
       const ep = domain.endpoint({ cq, av });
-      return new FabricTransport(rank, size, mod, info, fabric, domain, cq, av, ep);
+      // Bulk endpoint: RMA ring traffic completes on a CQ read by a blocking thread, so
+      // while a large collective waits for data the event loop sleeps instead of polling,
+      // and the provider's own progress thread (kept off while the application polls)
+      // moves data alongside the JS thread posting and folding. Small messages stay on
+      // the polled main endpoint, whose completions arrive without a thread hand-off.
+      let bulk: { cq: FCompletionQueue; ep: FEndpoint } | undefined;
+      // Only under automatic progress: with manual progress (tcp;ofi_rxm) the target of a
+      // write must be driven by its own reads, which a thread blocked in sread does not
+      // do for the writes into this rank (they stalled).
+      if (wantBulk && info.threading === 'safe' && info.progress === 'auto' && info.caps.includes('rma')) {
+        const bcq = domain.completionQueue({ size: 4096, wait: 'thread' });
+        bulk = { cq: bcq, ep: domain.endpoint({ cq: bcq, av }) };
+      }
+      return new FabricTransport(rank, size, mod, info, fabric, domain, cq, av, ep, bulk);
     } catch (e) {
       fabric.close();
       throw e;
     }
   }
 
-  /** This rank's endpoint name, for the bootstrap table. */
-  get address(): Buffer { return this.ep.address; }
+  /** This rank's endpoint name(s), for the bootstrap table. */
+  get address(): Buffer { return packAddresses(this.ep.address, this.bulk?.ep.address); }
 
   /** Largest message the provider accepts. */
   get maxMessageBytes(): number { return this.info.limits.maxMsgSize; }
 
   connect(table: Buffer[]): void {
     if (table.length !== this.size) throw new RangeError(`address table has ${table.length} entries, job has ${this.size} ranks`);
-    this.fiAddrs = this.av.insertMany(table);
+    const parts = table.map((a, r) => unpackAddresses(a, r));
+    this.fiAddrs = this.av.insertMany(parts.map((p) => p.main));
+    const withBulk = parts.map((p, r) => (p.bulk ? r : -1)).filter((r) => r >= 0);
+    const bulkFi = withBulk.length ? this.av.insertMany(withBulk.map((r) => parts[r]!.bulk!)) : [];
+    this.bulkAddrs = [...this.fiAddrs];
+    withBulk.forEach((r, i) => { this.bulkAddrs[r] = bulkFi[i]!; });
   }
 
   get aborted(): Error | undefined { return this.failure; }
@@ -286,6 +337,12 @@ export class FabricTransport implements Transport {
   /** @internal The fi_addr of a rank. */
   fiAddr(peer: number): bigint { return this.fiAddrs[peer]!; }
 
+  /** @internal The fi_addr RMA writes to a rank go to. */
+  bulkAddr(peer: number): bigint { return this.bulkAddrs[peer]!; }
+
+  /** Whether RMA writes travel on the bulk endpoint with a completion thread. */
+  get bulkThread(): boolean { return this.bulk !== undefined; }
+
   abort(reason: Error): void {
     if (this.failure) return;
     this.failure = reason;
@@ -307,7 +364,7 @@ export class FabricTransport implements Transport {
   private teardown(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const c of [this.ep, this.rma, this.bounce, this.av, this.cq, this.domain, this.fabric]) {
+    for (const c of [this.ep, this.bulk?.ep, this.rma, this.bounce, this.av, this.cq, this.bulk?.cq, this.domain, this.fabric]) {
       try { c?.close(); } catch { /* already closed by its parent */ }
     }
   }

@@ -80,6 +80,7 @@ export async function launch(o: LaunchOptions): Promise<Job> {
     const env: NodeJS.ProcessEnv = {
       ...process.env, ...o.env,
       NLF_RANK: String(rank), NLF_SIZE: String(o.ranks), NLF_BOOTSTRAP: server.address, NLF_LAUNCHER: '1',
+      NLF_LOCAL_SIZE: String(o.ranks),
       // Local jobs stay on loopback whatever interfaces the machine has.
       FI_TCP_IFACE: process.env.FI_TCP_IFACE ?? 'lo', FI_SOCKETS_IFACE: process.env.FI_SOCKETS_IFACE ?? 'lo',
     };

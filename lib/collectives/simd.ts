@@ -111,10 +111,11 @@ function pick(dtype: DType, op: ReduceOp): OpName | undefined {
 }
 
 /**
- * dst op= src over byte ranges of `dtype` elements, when a vector kernel covers the op.
- * Returns how many leading bytes it reduced (a multiple of 16); the caller finishes the rest.
+ * dst = a op src over byte ranges of `dtype` elements (a defaults to dst), when a vector
+ * kernel covers the op. Returns how many leading bytes it reduced (a multiple of 16); the
+ * caller finishes the rest.
  */
-export function simdReduce(dtype: DType, op: ReduceOp, dst: Uint8Array, src: Uint8Array): number {
+export function simdReduce(dtype: DType, op: ReduceOp, dst: Uint8Array, src: Uint8Array, a: Uint8Array = dst): number {
   if (dst.byteLength < SIMD_MIN_BYTES) return 0;
   const name = pick(dtype, op);
   if (!name) return 0;
@@ -125,7 +126,7 @@ export function simdReduce(dtype: DType, op: ReduceOp, dst: Uint8Array, src: Uin
   const total = dst.byteLength & ~15;
   for (let off = 0; off < total; off += BLOCK) {
     const len = Math.min(BLOCK, total - off);
-    mem.set(dst.subarray(off, off + len), 0);
+    mem.set(a.subarray(off, off + len), 0);
     mem.set(src.subarray(off, off + len), BLOCK);
     k(0, BLOCK, len);
     dst.set(mem.subarray(0, len), off);

@@ -18,7 +18,7 @@ async function allreduceMatrix(n: number, dtypes: readonly DType[], opts: Commun
       for (const count of COUNTS) {
         const inputs = Array.from({ length: n }, (_, r) => input(dtype, r, count));
         const expected = serialReduce(dtype, op, inputs);
-        for (const algorithm of ['recursive-doubling', 'direct', 'ring', 'auto'] as Algorithm[]) {
+        for (const algorithm of ['recursive-doubling', 'direct', 'ring', 'pairwise', 'auto'] as Algorithm[]) {
           const inPlace = count % 2 === 1;
           const outs = await withGroup(n, opts, (c) => {
             const send = inputs[c.rank]!.slice() as CollectiveArray;
@@ -57,17 +57,19 @@ describe('allreduce equals a serial reduction', () => {
     }
   });
 
-  it('leaves the send buffer alone out of place', async () => {
-    for (const n of [2, 3]) {
-      const outs = await withGroup(n, PIPE, async (c) => {
-        const send = new Int32Array(50).fill(c.rank + 1);
-        const recv = new Int32Array(50);
-        await c.allreduce(send, recv);
-        return [send, recv] as const;
-      });
-      for (const [send, recv] of outs) {
-        expect(recv.every((v) => v === (n * (n + 1)) / 2)).toBe(true);
-        expect(new Set(send).size).toBe(1);
+  it('leaves the send buffer alone out of place, and fills every element of recv', async () => {
+    for (const n of [2, 3, 4]) {
+      for (const algorithm of ['ring', 'pairwise', 'auto'] as const) {
+        const outs = await withGroup(n, PIPE, async (c) => {
+          const send = new Int32Array(50).fill(c.rank + 1);
+          const recv = new Int32Array(50).fill(-7);
+          await c.allreduce(send, recv, { algorithm });
+          return [send, recv] as const;
+        });
+        for (const [send, recv] of outs) {
+          expect(recv.every((v) => v === (n * (n + 1)) / 2), `${n} ranks ${algorithm}`).toBe(true);
+          expect(new Set(send).size).toBe(1);
+        }
       }
     }
   });
@@ -308,18 +310,20 @@ describe('RMA offers that differ between ranks', () => {
 });
 
 describe('a lagging rank', () => {
-  it('is not overwritten by gather writes while it still reduces (RMA rings)', async () => {
+  it('is not overwritten by gather writes while it still reduces (RMA rings and pairwise)', async () => {
     for (const n of [3, 4, 5]) {
       for (const lagRank of [0, 1, n - 1]) {
-        const comms = createLocalTransports(n, { lag: { rank: lagRank, ms: 3 } })
-          .map((t) => new Communicator(t, { smallBytes: 64, segmentBytes: 256, window: 2 }));
-        const count = 1001;
-        try {
-          const outs = await Promise.all(comms.map((c) => c.allreduce(input('float32', c.rank, count, 7), null, { algorithm: 'ring' })));
-          const want = serialReduce('float32', 'sum', Array.from({ length: n }, (_, r) => input('float32', r, count, 7)));
-          for (const o of outs) expect(same(o, want), `${n} ranks, rank ${lagRank} lagging`).toBe(true);
-        } finally {
-          await Promise.all(comms.map((c) => c.close()));
+        for (const algorithm of ['ring', 'pairwise'] as const) {
+          const comms = createLocalTransports(n, { lag: { rank: lagRank, ms: 3 } })
+            .map((t) => new Communicator(t, { smallBytes: 64, segmentBytes: 256, window: 2 }));
+          const count = 1001;
+          try {
+            const outs = await Promise.all(comms.map((c) => c.allreduce(input('float32', c.rank, count, 7), null, { algorithm })));
+            const want = serialReduce('float32', 'sum', Array.from({ length: n }, (_, r) => input('float32', r, count, 7)));
+            for (const o of outs) expect(same(o, want), `${n} ranks, rank ${lagRank} lagging, ${algorithm}`).toBe(true);
+          } finally {
+            await Promise.all(comms.map((c) => c.close()));
+          }
         }
       }
     }
@@ -338,7 +342,7 @@ describe('back-to-back ring collectives into kept scratch', () => {
             const jobs: Promise<{ what: string; got: CollectiveArray; want: CollectiveArray }>[] = [];
             for (const [i, count] of [501, 501, 900, 900, 1700, 501].entries()) {
               const seed = 11 + i;
-              for (const algorithm of ['ring', 'auto'] as const) {
+              for (const algorithm of ['ring', 'pairwise', 'auto'] as const) {
                 jobs.push(c.allreduce(input('float32', c.rank, count, seed), null, { algorithm }).then((got) => ({
                   what: `allreduce ${algorithm} ${count}`, got,
                   want: serialReduce('float32', 'sum', Array.from({ length: n }, (_, r) => input('float32', r, count, seed))),

@@ -161,40 +161,44 @@ describe('jobs of spawned ranks', () => {
     }
   });
 
-  it.runIf(fabricProvider)('over libfabric, a rank killed mid-collective fails the others quickly', async () => {
-    const job = await launch({ ranks: 3, script: check, args: ['--counts', '1', '--loop'], transport: 'fabric',
-                               provider: fabricProvider, stdio: 'pipe', graceMs: 5000, env: { NLF_TIMEOUT_MS: '30000' } });
-    const { out, err } = collect(job);
-    await waitFor(() => out.every((o) => o.includes('looping')), 30_000);
-    const t0 = Date.now();
-    job.children[1]!.kill('SIGKILL');
-    const res = await job.done;
-    expect(Date.now() - t0).toBeLessThan(5000);
-    expect(res.abortReason).toBe('rank 1 was killed by SIGKILL');
-    for (const r of [0, 2]) {
-      expect(res.exits[r]!.code).toBe(3);
-      expect(err[r]).toMatch(/rank 1 was killed by SIGKILL/);
-    }
-  });
+  for (const [provider, bulk] of [[fabricProvider, '0'], ...(softuetBuilt ? [['softuet', '1']] : [])] as const) {
+    it.runIf(provider)(`over libfabric ${provider}${bulk === '1' ? ' (RMA completions on a thread)' : ''}, a rank killed mid-collective fails the others quickly`, async () => {
+      const job = await launch({ ranks: 3, script: check, args: ['--counts', '1', '--loop'], transport: 'fabric',
+                                 provider, stdio: 'pipe', graceMs: 5000, env: { NLF_TIMEOUT_MS: '30000', NLF_BULK_THREAD: bulk } });
+      const { out, err } = collect(job);
+      await waitFor(() => out.every((o) => o.includes('looping')), 30_000);
+      const t0 = Date.now();
+      job.children[1]!.kill('SIGKILL');
+      const res = await job.done;
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(res.abortReason).toBe('rank 1 was killed by SIGKILL');
+      for (const r of [0, 2]) {
+        expect(res.exits[r]!.code).toBe(3);
+        expect(err[r]).toMatch(/rank 1 was killed by SIGKILL/);
+      }
+    });
+  }
 
   // Small allreduce and allgather over each provider, by rank count and data path:
   // counts that take the latency algorithms, and one large enough for pipelined RMA rings.
   for (const provider of matrixProviders) {
-    for (const [ranks, rma] of [[2, true], [4, true], [3, false]] as const) {
-      it(`${ranks} ranks run allreduce and allgather over ${provider}${rma ? '' : ' without RMA'}`, async () => {
+    for (const [ranks, rma, bulk] of [[2, true, '0'], [4, true, '1'], [3, false, '0']] as const) {
+      it(`${ranks} ranks run allreduce and allgather over ${provider}${rma ? '' : ' without RMA'}${bulk === '1' ? ', RMA completions on a thread where the provider allows' : ''}`, async () => {
         const job = await launch({
           ranks, script: check, transport: 'fabric', provider, stdio: 'pipe', timeoutMs: 60_000,
           args: ['--colls', 'allreduce,allgather', '--counts', '1,7,3001', '--large', '200003'],
-          env: { FI_TCP_IFACE: 'lo', FI_SOCKETS_IFACE: 'lo', NLF_TIMEOUT_MS: '30000', ...(rma ? {} : { NLF_RMA: '0' }) },
+          env: { FI_TCP_IFACE: 'lo', FI_SOCKETS_IFACE: 'lo', NLF_TIMEOUT_MS: '30000', NLF_BULK_THREAD: bulk, ...(rma ? {} : { NLF_RMA: '0' }) },
         });
         const { out, err } = collect(job);
         const res = await job.done;
         expect(res.code, err.join('\n')).toBe(0);
-        const lines = out.map((o) => JSON.parse(o.trim()) as { rank: number; transport: string; rma: boolean; checks: number; failures: string[] });
+        const lines = out.map((o) => JSON.parse(o.trim()) as { rank: number; transport: string; rma: boolean; bulkThread: boolean; checks: number; failures: string[] });
         expect(lines.map((l) => l.rank).sort()).toEqual(Array.from({ length: ranks }, (_, r) => r));
         for (const l of lines) {
           expect(l.transport).toBe(`fabric:${provider}`);
           if (!rma) expect(l.rma).toBe(false);
+          // Only softuet (automatic progress, thread-safe domain) takes the bulk endpoint.
+          expect(l.bulkThread).toBe(bulk === '1' && provider === 'softuet');
           expect(l.failures).toEqual([]);
           // 7 dtypes x 4 ops x 3 counts, 3 allgathers, and the two large ones.
           expect(l.checks).toBe(7 * 4 * 3 + 3 + 2);
@@ -202,4 +206,21 @@ describe('jobs of spawned ranks', () => {
       }, 90_000);
     }
   }
+});
+
+describe('bulk endpoint policy', () => {
+  it('a completion thread only when this host runs more ranks than it has cores, unless told', async () => {
+    const { wantBulkThread, localSizeFromEnv } = await import('../../lib/collectives/init.js');
+    const { availableParallelism } = await import('node:os');
+    const cores = availableParallelism();
+    expect(localSizeFromEnv({ NLF_LOCAL_SIZE: '3' })).toBe(3);
+    expect(localSizeFromEnv({ OMPI_COMM_WORLD_LOCAL_SIZE: '5' })).toBe(5);
+    expect(localSizeFromEnv({})).toBeUndefined();
+    expect(wantBulkThread({}, { NLF_LOCAL_SIZE: String(cores + 1) })).toBe(true);
+    expect(wantBulkThread({}, { NLF_LOCAL_SIZE: String(cores) })).toBe(false);
+    expect(wantBulkThread({}, {})).toBe(false);
+    expect(wantBulkThread({}, { NLF_LOCAL_SIZE: String(cores + 1), NLF_BULK_THREAD: '0' })).toBe(false);
+    expect(wantBulkThread({}, { NLF_BULK_THREAD: '1' })).toBe(true);
+    expect(wantBulkThread({ bulkThread: false }, { NLF_BULK_THREAD: '1' })).toBe(false);
+  });
 });
