@@ -180,36 +180,57 @@ __attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) inline __m512i fold(
                                    0x96);
 }
 
-__attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) uint32_t update_vpclmul(uint32_t c, const uint8_t* p,
-                                                                                     size_t n) {
+template <bool Copy>
+__attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) inline __m512i ld(const uint8_t* p, uint8_t* d) {
+  __m512i v = _mm512_loadu_si512((const void*)p);
+  if (Copy) _mm512_storeu_si512((void*)d, v);
+  return v;
+}
+
+template <bool Copy>
+__attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) inline __m128i ld16(const uint8_t* p, uint8_t* d) {
+  __m128i v = _mm_loadu_si128((const __m128i*)p);
+  if (Copy) _mm_storeu_si128((__m128i*)d, v);
+  return v;
+}
+
+// With Copy, every byte read is also stored to d at the same offset: the receiver checks
+// a packet while placing it, so the payload is read once instead of twice.
+template <bool Copy>
+__attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) uint32_t fold_vpclmul(uint32_t c, const uint8_t* p,
+                                                                                   size_t n, uint8_t* d) {
   const FoldConsts& f = fold_consts();
   // Four independent 64-byte accumulators while 256 bytes remain (one chain would wait
   // on each multiply's latency), then one.
-  __m512i acc = _mm512_loadu_si512((const void*)p);
+  __m512i acc = ld<Copy>(p, d);
   acc = _mm512_xor_si512(acc, _mm512_castsi128_si512(_mm_cvtsi32_si128((int)c)));
   if (n >= 512) {
-    __m512i a1 = _mm512_loadu_si512((const void*)(p + 64)), a2 = _mm512_loadu_si512((const void*)(p + 128)),
-            a3 = _mm512_loadu_si512((const void*)(p + 192));
+    __m512i a1 = ld<Copy>(p + 64, d + 64), a2 = ld<Copy>(p + 128, d + 128),
+            a3 = ld<Copy>(p + 192, d + 192);
     p += 256;
+    if (Copy) d += 256;
     n -= 256;
     const __m512i k256 = kz(f, 6);
     while (n >= 256) {
-      acc = fold(acc, k256, _mm512_loadu_si512((const void*)p));
-      a1 = fold(a1, k256, _mm512_loadu_si512((const void*)(p + 64)));
-      a2 = fold(a2, k256, _mm512_loadu_si512((const void*)(p + 128)));
-      a3 = fold(a3, k256, _mm512_loadu_si512((const void*)(p + 192)));
+      acc = fold(acc, k256, ld<Copy>(p, d));
+      a1 = fold(a1, k256, ld<Copy>(p + 64, d + 64));
+      a2 = fold(a2, k256, ld<Copy>(p + 128, d + 128));
+      a3 = fold(a3, k256, ld<Copy>(p + 192, d + 192));
       p += 256;
+      if (Copy) d += 256;
       n -= 256;
     }
     acc = fold(acc, kz(f, 5), fold(a1, kz(f, 4), fold(a2, kz(f, 3), a3)));
   } else {
     p += 64;
+    if (Copy) d += 64;
     n -= 64;
   }
   const __m512i k64 = kz(f, 3);
   while (n >= 64) {
-    acc = fold(acc, k64, _mm512_loadu_si512((const void*)p));
+    acc = fold(acc, k64, ld<Copy>(p, d));
     p += 64;
+    if (Copy) d += 64;
     n -= 64;
   }
   // Four lanes, earliest first, into one: each folded over the lanes after it.
@@ -220,10 +241,12 @@ __attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) uint32_t update_vpcl
   r = _mm_xor_si128(r, fold128(lane[1], f.k[1]));
   r = _mm_xor_si128(r, fold128(lane[0], f.k[2]));
   while (n >= 16) {
-    r = _mm_xor_si128(fold128(r, f.k[0]), _mm_loadu_si128((const __m128i*)p));
+    r = _mm_xor_si128(fold128(r, f.k[0]), ld16<Copy>(p, d));
     p += 16;
+    if (Copy) d += 16;
     n -= 16;
   }
+  if (Copy) std::memcpy(d, p, n);
   uint64_t c64 = _mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(r));
   c64 = _mm_crc32_u64(c64, (uint64_t)_mm_extract_epi64(r, 1));
   while (n >= 8) {
@@ -252,10 +275,25 @@ uint32_t crc32c_update_portable(uint32_t c, const uint8_t* p, size_t n) {
 
 uint32_t crc32c_update(uint32_t state, const uint8_t* p, size_t n) {
 #if defined(__x86_64__)
-  if (n >= kFoldMin && have_vpclmul()) return update_vpclmul(state, p, n);
+  if (n >= kFoldMin && have_vpclmul()) return fold_vpclmul<false>(state, p, n, nullptr);
   if (have_sse42()) return update_sse42(state, p, n);
 #endif
   return crc32c_update_portable(state, p, n);
+}
+
+uint32_t crc32c_copy_portable(uint32_t state, uint8_t* dst, const uint8_t* src, size_t n) {
+  std::memcpy(dst, src, n);
+  return crc32c_update_portable(state, src, n);
+}
+
+uint32_t crc32c_copy(uint32_t state, uint8_t* dst, const uint8_t* src, size_t n) {
+#if defined(__x86_64__)
+  if (n >= kFoldMin && have_vpclmul()) return fold_vpclmul<true>(state, src, n, dst);
+#endif
+  // Without the folding unit the crc32 instruction is the bottleneck either way; copy
+  // first so the check reads from the cache.
+  std::memcpy(dst, src, n);
+  return crc32c_update(state, dst, n);
 }
 
 }  // namespace softuet::wire
