@@ -28,6 +28,15 @@ namespace {
 inline uint64_t peer_key(const sockaddr_in &a) {
   return (uint64_t)a.sin_addr.s_addr << 16 | a.sin_port;
 }
+// Where [off, off + len) of io lies, when it lies within one iovec.
+uint8_t *contiguous_at(const IoList &io, size_t off, size_t len) {
+  for (size_t i = 0; i < io.n; i++) {
+    if (off < io.v[i].iov_len) return off + len <= io.v[i].iov_len ? (uint8_t *)io.v[i].iov_base + off : nullptr;
+    off -= io.v[i].iov_len;
+  }
+  return nullptr;
+}
+
 inline bool same_peer(const sockaddr_in &a, const sockaddr_in &b) {
   return a.sin_addr.s_addr == b.sin_addr.s_addr && a.sin_port == b.sin_port;
 }
@@ -158,6 +167,11 @@ struct Engine::RxMsg {
   uint8_t rc = RC_OK;
   bool complete = false, released = false, in_unexp = false, delivered = false;
   uint8_t *dest = nullptr;  // writes
+  // Messages of more than one packet: one bit per MTU-sized chunk that any accepted
+  // packet has written to, and for writes the key and address of the first packet
+  // accepted (see Engine::prewrite_dst).
+  uint64_t key = 0, base = 0;
+  std::vector<uint64_t> touched;
   // The receive matched to this message, owned here from matching until its completion
   // is reported; freed with the message if that never happens.
   std::unique_ptr<RecvEntry> recv;
@@ -786,14 +800,19 @@ void Engine::drop_tgt(TgtPdc *t) {
 }
 
 void Engine::handle_req(const uint8_t *b, size_t len, const sockaddr_in &src) {
-  PdsReq r;
-  uint8_t nh;
-  size_t n = get_req(b, len, r, nh);
-  if (!n || nh != NH_REQ_STD) { st_.drops_malformed++; return; }
+  // prewrite_dst may have decoded this packet's headers already.
+  RxHdr &h = rx_hdr_;
+  if (!h.valid) {
+    h.n = get_req(b, len, h.r, h.nh);
+    h.m = h.n && h.nh == NH_REQ_STD ? get_ses(b + h.n, len - h.n, h.s) : 0;
+  }
+  h.valid = false;
+  const PdsReq &r = h.r;
+  const SesStd &s = h.s;
+  size_t n = h.n, m = h.m;
+  if (!n || h.nh != NH_REQ_STD) { st_.drops_malformed++; return; }
   rx_retx_ = r.flags & RF_RETX;
   rx_retx_psn_ = r.psn;
-  SesStd s;
-  size_t m = get_ses(b + n, len - n, s);
   if (!m) { st_.drops_malformed++; return; }
   const uint8_t *pl = b + n + m;
   size_t plen = len - n - m;
@@ -1170,9 +1189,13 @@ bool Engine::deliver(TgtPdc *t, uint32_t psn, const SesStd &s, const uint8_t *pl
     if (s.opcode == OP_WRITE) {
       m->rc = check_mr(s.memory_key, s.buffer_offset, s.request_length, FI_REMOTE_WRITE, m->dest);
       if (m->rc != RC_OK) st_.rsp_errors_tx++;
+      m->key = s.memory_key;
+      m->base = s.buffer_offset;
     } else {
       m->tag = s.memory_key;
     }
+    if (m->rc == RC_OK && s.request_length > cfg_.mtu)
+      m->touched.assign(((s.request_length + cfg_.mtu - 1) / cfg_.mtu + 63) / 64, 0);
     prune_msgs(t, m);
     // This packet is the whole message and the next one already arrived complete:
     // release after completing this one, or the next would be delivered first.
@@ -1186,14 +1209,24 @@ bool Engine::deliver(TgtPdc *t, uint32_t psn, const SesStd &s, const uint8_t *pl
     m->data = s.header_data;
   }
   if (m->rc == RC_OK && plen) {
+    // Every placement, staging included (staged bytes are copied to the receive when it
+    // is matched), marks the chunks it wrote to.
+    if (!m->touched.empty())
+      for (size_t c = off / cfg_.mtu, e = std::min<size_t>((off + plen - 1) / cfg_.mtu, m->touched.size() * 64 - 1);
+           c <= e; c++)
+        m->touched[c / 64] |= uint64_t(1) << (c % 64);
     if (m->opcode == OP_WRITE) {
       // Looked up again per packet: the region may have been closed mid-message.
       uint8_t *dst = nullptr;
       uint8_t rc = check_mr(s.memory_key, s.buffer_offset + off, plen, FI_REMOTE_WRITE, dst);
-      if (rc == RC_OK) memcpy(dst, pl, plen);
-      else m->rc = rc;
+      if (rc == RC_OK) {
+        if (dst != preplaced_) memcpy(dst, pl, plen);
+      } else {
+        m->rc = rc;
+      }
     } else if (m->recv) {
-      if (off < m->recv->iov.total) m->recv->iov.copy_in(off, pl, std::min<size_t>(plen, m->recv->iov.total - off));
+      if (!preplaced_ || preplaced_ != contiguous_at(m->recv->iov, off, plen))
+        if (off < m->recv->iov.total) m->recv->iov.copy_in(off, pl, std::min<size_t>(plen, m->recv->iov.total - off));
     } else if (m->total > cfg_.unexpected_limit) {
       // Unmatched and larger than the whole staging budget: it can never be buffered.
       m->rc = RC_TOO_LONG;
@@ -1839,11 +1872,29 @@ void Engine::on_packet(const uint8_t *buf, size_t len, const sockaddr_in &from) 
   size_t ulen = len - CRC_LEN;
   if (cfg_.verify_crc) {
     CrcPseudo ph(from, local(), len);
-    wire::CrcCover cover{ph.ip, sizeof ph.ip, ph.udp};
-    uint32_t c = wire::uet_crc32c(cover, buf, ulen);
+    uint32_t c;
+    size_t hdr = 0;
+    uint8_t *pre = ulen > 512 ? prewrite_dst(buf, ulen, from, hdr) : nullptr;
+    if (pre) {
+      // Checked while placed: the payload is read once, not by the check and again by
+      // the copy. A packet failing the check has written only where an authentic one
+      // must still write (prewrite_dst), and is dropped as any other.
+      c = wire::crc32c_update(wire::kCrc32cInit, ph.ip, sizeof ph.ip);
+      c = wire::crc32c_update(c, ph.udp, sizeof ph.udp);
+      c = wire::crc32c_update(c, buf, hdr);
+      c = wire::crc32c_final(wire::crc32c_copy(c, pre, buf + hdr, ulen - hdr));
+    } else {
+      wire::CrcCover cover{ph.ip, sizeof ph.ip, ph.udp};
+      c = wire::uet_crc32c(cover, buf, ulen);
+    }
     uint32_t got;
     memcpy(&got, buf + ulen, 4);
-    if (ntohl(got) != c) { st_.drops_crc++; return; }
+    if (ntohl(got) != c) {
+      rx_hdr_.valid = false;
+      st_.drops_crc++;
+      return;
+    }
+    preplaced_ = pre;
   }
   switch (peek_type(buf, ulen)) {
     case PDS_RUD_REQ:
@@ -1859,6 +1910,64 @@ void Engine::on_packet(const uint8_t *buf, size_t len, const sockaddr_in &from) 
     case PDS_CP: if (!cfg_.dgram) handle_cp(buf, ulen, from); break;
     default: st_.drops_malformed++; break;
   }
+  preplaced_ = nullptr;
+  rx_hdr_.valid = false;
+}
+
+// A write or send packet may be placed while its CRC is checked only where a packet
+// failing the check does no harm: inside a message already accepted (same PDC, peer,
+// length and key, address or tag as its first packet; a send already matched to a
+// receive), in a whole MTU-sized chunk of it that no accepted packet has written to
+// yet. Whatever a corrupt packet leaves there is then overwritten by the authentic
+// packet that the message still needs before it completes, and bytes already placed
+// are never touched. Everything else is checked first and copied after, as before.
+uint8_t *Engine::prewrite_dst(const uint8_t *b, size_t len, const sockaddr_in &src, size_t &hdr) {
+  // Decoded once: handle_req takes the result if the packet passes its check.
+  RxHdr &h = rx_hdr_;
+  h.n = get_req(b, len, h.r, h.nh);
+  h.m = h.n && h.nh == NH_REQ_STD ? get_ses(b + h.n, len - h.n, h.s) : 0;
+  h.valid = true;
+  const PdsReq &r = h.r;
+  const SesStd &s = h.s;
+  size_t n = h.n, m = h.m;
+  if (!n || h.nh != NH_REQ_STD || (r.type != PDS_RUD_REQ && r.type != PDS_RUD_CC_REQ) || (r.flags & RF_SYN) ||
+      cfg_.dgram)
+    return nullptr;
+  bool write = s.opcode == OP_WRITE;
+  if (!m || (!write && s.opcode != OP_SEND && s.opcode != OP_TAGGED_SEND) || (s.flags & SF_SOM) ||
+      s.job_id != cfg_.job_id || s.pid_on_fep != 0)
+    return nullptr;
+  size_t plen = len - n - m;
+  auto it = tgt_by_id_.find(r.dpdcid);
+  if (it == tgt_by_id_.end()) return nullptr;
+  TgtPdc *t = it->second;
+  sockaddr_in from = src;
+  if (s.initiator && s.initiator <= 0xffff) from.sin_port = htons((uint16_t)s.initiator);
+  if (t->rod || t->closing || t->peer_id != r.spdcid || !same_peer(t->peer, from)) return nullptr;
+  auto mi = t->msgs.find(s.message_id);
+  if (mi == t->msgs.end()) return nullptr;
+  RxMsg *msg = mi->second;
+  if (msg->complete || msg->opcode != s.opcode || msg->rc != RC_OK || msg->touched.empty() ||
+      msg->total != s.request_length)
+    return nullptr;
+  if (write ? msg->key != s.memory_key || msg->base != s.buffer_offset
+            : msg->tag != s.memory_key || !msg->recv || msg->recv->multi || msg->in_unexp)
+    return nullptr;
+  uint64_t off = s.message_offset;
+  if (off % cfg_.mtu || off >= msg->total || plen != std::min<uint64_t>(cfg_.mtu, msg->total - off) ||
+      s.payload_length != plen)
+    return nullptr;
+  size_t c = off / cfg_.mtu;
+  if (c / 64 >= msg->touched.size() || (msg->touched[c / 64] >> (c % 64) & 1)) return nullptr;
+  uint8_t *dst = nullptr;
+  if (write) {
+    if (check_mr(msg->key, msg->base + off, plen, FI_REMOTE_WRITE, dst) != RC_OK) return nullptr;
+  } else {
+    dst = contiguous_at(msg->recv->iov, off, plen);  // a chunk split across iovecs: copied after
+    if (!dst) return nullptr;
+  }
+  hdr = n + m;
+  return dst;
 }
 
 // recvmmsg entries per batch: with GRO each holds a train of up to ~60 KiB, so eight

@@ -238,6 +238,8 @@ class Engine {
   void handle_cp(const uint8_t *b, size_t len, const sockaddr_in &from);
   // SES delivery of a new packet; false when it cannot be accepted now (no buffer).
   bool deliver(TgtPdc *t, uint32_t psn, const pkt::SesStd &s, const uint8_t *pl, size_t plen, bool &acked);
+  // Where a write packet's payload may be placed before its CRC is checked, or null.
+  uint8_t *prewrite_dst(const uint8_t *b, size_t len, const sockaddr_in &src, size_t &hdr);
   void note_answered(TgtPdc *t, const pkt::SesStd &s);
   void prune_msgs(TgtPdc *t, RxMsg *keep);
   void answer_dup(TgtPdc *t, uint32_t psn, const pkt::SesStd &s);
@@ -313,6 +315,15 @@ class Engine {
   bool rx_retx_ = false;
   uint32_t rx_retx_psn_ = 0;
   uint64_t cc_due_ns_ = UINT64_MAX;  // when the RCCC pacer next has a grant to give
+  // Payload of the packet being handled already placed here while its CRC was checked.
+  uint8_t *preplaced_ = nullptr;
+  struct RxHdr {
+    bool valid = false;
+    pkt::PdsReq r;
+    uint8_t nh = 0;
+    pkt::SesStd s;
+    size_t n = 0, m = 0;
+  } rx_hdr_;
   std::vector<uint64_t> rx_ports_;  // bitmap of request source ports seen (rx_src_ports)
 };
 

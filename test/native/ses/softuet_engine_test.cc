@@ -188,6 +188,102 @@ TEST_CASE(protection_and_unexpected) {
   CHECK_EQ(n.b.stats().unexpected_msgs, 1u);
 }
 
+// Write and (matched) send payloads are placed while their CRC is checked when they
+// fill a chunk of the message that nothing has written yet. A corrupt packet may then leave garbage there,
+// but only there: never in bytes already placed, never outside the message, and the
+// authentic packet still to come overwrites it.
+void corrupt_packets_touch_only_unwritten_chunks(OpKind kind) {
+  Net n;
+  const bool write = kind == OpKind::WRITE;
+  int ctx[2];
+  const size_t mtu = n.b.config().mtu, len = 4 * mtu, at = mtu;
+  std::vector<uint8_t> mem(len + 3 * mtu, 0xEE), data = pattern(len, 9);
+  n.hb.mrs[1] = MrView{mem.data(), 0, mem.size(), FI_REMOTE_WRITE};
+  // Packets carry SYN (and are always checked first) until the PDC is established.
+  std::vector<uint8_t> first = pattern(8, 1);
+  std::vector<uint8_t> sink(8);
+  if (!write) n.b.post_recv(recv(sink, &ctx[0]));
+  TxOp *w = op(kind, first, 8);
+  w->key = 1;
+  w->remote_addr = at;
+  REQUIRE(n.a.post(w) == 0);
+  REQUIRE(n.run([&] { return n.ha.tx.size() == 1; }));
+  n.ha.tx.clear();
+  n.hb.remote.clear();
+  n.hb.rx.clear();
+  std::fill(mem.begin(), mem.end(), 0xEE);
+  if (!write) {
+    auto *r = new RecvEntry;
+    r->context = &ctx[1];
+    r->iov.add(mem.data() + at, len);
+    n.b.post_recv(r);
+  }
+  w = op(kind, data, len);
+  w->key = 1;
+  w->remote_addr = at;
+  REQUIRE(n.a.post(w) == 0);
+  std::vector<std::vector<uint8_t>> pk = std::move(n.a.sent);
+  n.a.sent.clear();
+  REQUIRE(pk.size() == 4u);
+  auto deliver = [&](const std::vector<uint8_t> &p) { n.b.on_packet(p.data(), p.size(), Net::addr()); };
+  auto flip_payload = [](std::vector<uint8_t> p) {
+    p[p.size() - 4 - 100] ^= 0x40;
+    return p;
+  };
+  // Rewrites SES fields of a copy, keeping the now wrong trailer.
+  auto rewrite = [&](std::vector<uint8_t> p, uint32_t offset, uint64_t buffer_offset) {
+    pkt::PdsReq r;
+    uint8_t nh;
+    size_t h = pkt::get_req(p.data(), p.size() - 4, r, nh);
+    pkt::SesStd s;
+    REQUIRE(h && pkt::get_ses(p.data() + h, p.size() - 4 - h, s));
+    s.message_offset = offset;
+    s.buffer_offset = buffer_offset;
+    if (!write && buffer_offset != at) s.memory_key ^= 1;  // sends: another tag
+    pkt::put_ses(p.data() + h, s);
+    return p;
+  };
+  auto region_ok = [&](size_t chunk) {
+    return std::memcmp(mem.data() + at + chunk * mtu, data.data() + chunk * mtu, mtu) == 0;
+  };
+  auto outside_untouched = [&] {
+    for (size_t i = 0; i < at; i++)
+      if (mem[i] != 0xEE) return false;
+    for (size_t i = at + len; i < mem.size(); i++)
+      if (mem[i] != 0xEE) return false;
+    return true;
+  };
+  deliver(pk[0]);
+  deliver(pk[1]);
+  REQUIRE(region_ok(0) && region_ok(1));
+  uint64_t crc0 = n.b.stats().drops_crc;
+  deliver(flip_payload(pk[1]));          // chunk already placed: checked first, not written
+  CHECK(region_ok(1));
+  deliver(rewrite(pk[3], 0, at));          // points at placed chunk 0: not written
+  CHECK(region_ok(0));
+  deliver(rewrite(pk[2], 2 * mtu, at + len));  // points past the message: not written
+  deliver(rewrite(pk[2], 2 * mtu, 0));          // another base: not written
+  auto bad = flip_payload(pk[2]);
+  deliver(bad);                            // unwritten chunk: placed while checked, dropped
+  CHECK(std::memcmp(mem.data() + at + 2 * mtu, bad.data() + bad.size() - 4 - mtu, mtu) == 0);
+  CHECK(outside_untouched());
+  CHECK_EQ(n.b.stats().drops_crc, crc0 + 5);
+  CHECK(n.hb.remote.empty() && n.hb.rx.empty() && n.ha.tx.empty());
+  deliver(pk[3]);
+  deliver(pk[2]);
+  REQUIRE(n.run([&] { return n.ha.tx.size() == 1; }));
+  CHECK_EQ(n.ha.tx[0].err, 0);
+  if (!write) {
+    REQUIRE(n.run([&] { return n.hb.rx.size() == 1; }));
+    CHECK_EQ(n.hb.rx[0].len, len);
+  }
+  CHECK(std::memcmp(mem.data() + at, data.data(), len) == 0);
+  CHECK(outside_untouched());
+}
+
+TEST_CASE(corrupt_write_packets_touch_only_unwritten_chunks) { corrupt_packets_touch_only_unwritten_chunks(OpKind::WRITE); }
+TEST_CASE(corrupt_send_packets_touch_only_unwritten_chunks) { corrupt_packets_touch_only_unwritten_chunks(OpKind::SEND); }
+
 TEST_CASE(unexpected_budget) {
   EngineConfig cfg;
   cfg.unexpected_limit = 10000;
