@@ -101,6 +101,25 @@ export interface FabricTransportOptions {
    * FI_SOFTUET_MTU when set, else SOFTUET_COLLECTIVE_MTU. Ignored by other providers.
    */
   softuetMtu?: number;
+  /**
+   * Carry RMA writes on an endpoint of this other provider (a second fabric), for
+   * example 'tcp;ofi_rxm' beside softuet: the kernel's TCP moves bulk data for less CPU
+   * than softuet's user-space UDP path, while small tagged messages keep softuet's
+   * latency. Manual progress is fine there only when every rank has a core to poll with
+   * (init.ts decides). Takes precedence over bulkThread. Default: env NLF_BULK_PROVIDER.
+   * Every rank must make the same choice; connect() fails clearly when they do not.
+   */
+  bulkProvider?: string;
+}
+
+/** The endpoint RMA writes use when it is not the main one. */
+interface BulkEndpoint {
+  cq: FCompletionQueue;
+  ep: FEndpoint;
+  /** 'thread': same domain, CQ read by a blocking thread; else the name of the second fabric's provider. */
+  kind: 'thread' | string;
+  /** The second fabric's objects, when kind is a provider. */
+  own?: { fabric: { close(): void }; domain: FDomain; av: { insertMany(a: Buffer[]): bigint[]; close(): void }; info: FInfo };
 }
 
 /**
@@ -120,20 +139,32 @@ function withSoftuetMtu<T>(mtu: number | undefined, open: () => T): T {
   }
 }
 
-/** An endpoint name, or two (main, bulk) behind a marker; peers of either kind interoperate. */
-function packAddresses(main: Buffer, bulk: Buffer | undefined): Buffer {
+/**
+ * An endpoint name, or two (main, bulk) behind a marker; peers with or without a bulk
+ * endpoint on the main provider interoperate. A bulk endpoint on another provider (marker
+ * 2) carries that provider's name, so ranks that chose differently are told so.
+ */
+function packAddresses(main: Buffer, bulk: Buffer | undefined, bulkProvider?: string): Buffer {
   if (!bulk) return Buffer.concat([Buffer.from([0]), main]);
-  const head = Buffer.alloc(3);
-  head[0] = 1;
+  const name = Buffer.from(bulkProvider ?? '');
+  const head = Buffer.alloc(bulkProvider ? 4 : 3);
+  head[0] = bulkProvider ? 2 : 1;
   head.writeUInt16LE(main.byteLength, 1);
-  return Buffer.concat([head, main, bulk]);
+  if (bulkProvider) head[3] = name.byteLength;
+  return Buffer.concat([head, ...(bulkProvider ? [name] : []), main, bulk]);
 }
 
-function unpackAddresses(a: Buffer, rank: number): { main: Buffer; bulk: Buffer | undefined } {
+function unpackAddresses(a: Buffer, rank: number): { main: Buffer; bulk: Buffer | undefined; bulkProvider?: string } {
   if (a.byteLength >= 1 && a[0] === 0) return { main: a.subarray(1), bulk: undefined };
   if (a.byteLength >= 3 && a[0] === 1) {
     const n = a.readUInt16LE(1);
     if (3 + n < a.byteLength) return { main: a.subarray(3, 3 + n), bulk: a.subarray(3 + n) };
+  }
+  if (a.byteLength >= 4 && a[0] === 2) {
+    const n = a.readUInt16LE(1), k = a[3]!;
+    if (4 + k + n < a.byteLength) {
+      return { bulkProvider: a.subarray(4, 4 + k).toString(), main: a.subarray(4 + k, 4 + k + n), bulk: a.subarray(4 + k + n) };
+    }
   }
   throw new CollectiveError(`rank ${rank}'s endpoint address is malformed (${a.byteLength} bytes)`, 'PROTOCOL');
 }
@@ -251,6 +282,36 @@ class FabricRma implements RmaOps {
   }
 }
 
+function rmaCapable(info: FInfo): boolean {
+  return info.caps.includes('rma') && info.limits.cqDataSize >= 8 && !info.mode.includes('rx-cq-data');
+}
+
+/**
+ * An RDM endpoint on `provider` for RMA writes, in a fabric of its own. Undefined (the
+ * main endpoint then carries RMA) when the provider is missing or lacks RMA with remote
+ * CQ data.
+ */
+function openForeignBulk(mod: FabricModule, hints: Record<string, unknown>, provider: string, size: number): BulkEndpoint | undefined {
+  let info: FInfo;
+  try {
+    info = mod.pickInfo({ ...hints, provider, caps: ['msg', 'rma'] });
+  } catch {
+    return undefined;
+  }
+  if (!rmaCapable(info) || info.mrMode.some((m) => /local/i.test(m))) return undefined;
+  const fabric = new mod.Fabric(info);
+  try {
+    const domain = fabric.domain();
+    const cq = domain.completionQueue({ size: 4096 });
+    const av = domain.addressVector({ type: 'map', count: size });
+    const ep = domain.endpoint({ cq, av });
+    return { cq, ep, kind: info.provider, own: { fabric, domain, av, info } };
+  } catch {
+    fabric.close();
+    return undefined;
+  }
+}
+
 export class FabricTransport implements Transport {
   readonly name: string;
   readonly info: FInfo;
@@ -271,7 +332,7 @@ export class FabricTransport implements Transport {
                       private readonly fabric: { close(): void }, private readonly domain: FDomain,
                       private readonly cq: FCompletionQueue, private readonly av: { insertMany(a: Buffer[]): bigint[]; close(): void },
                       private readonly ep: FEndpoint,
-                      private readonly bulk: { cq: FCompletionQueue; ep: FEndpoint } | undefined,
+                      private readonly bulk: BulkEndpoint | undefined,
                       mtu: number | undefined) {
     this.info = info;
     this.softuetMtu = info.provider === 'softuet' ? (mtu ?? (Number(process.env.FI_SOFTUET_MTU) || 4096)) : undefined;
@@ -279,8 +340,8 @@ export class FabricTransport implements Transport {
     this.libfabricVersion = mod.libfabricVersion();
     const needsLocal = info.mrMode.some((m) => /local/i.test(m));
     this.bounce = needsLocal ? new BouncePool(domain) : undefined;
-    const rmaOk = info.caps.includes('rma') && info.limits.cqDataSize >= 8 && !info.mode.includes('rx-cq-data');
-    this.rma = rmaOk ? new FabricRma(this, domain, bulk?.ep ?? ep, bulk?.cq ?? cq) : undefined;
+    const rmaInfo = bulk?.own?.info ?? info;
+    this.rma = rmaCapable(rmaInfo) ? new FabricRma(this, bulk?.own?.domain ?? domain, bulk?.ep ?? ep, bulk?.cq ?? cq) : undefined;
   }
 
   static async open(rank: number, size: number, opts: FabricTransportOptions = {}): Promise<FabricTransport> {
@@ -289,7 +350,9 @@ export class FabricTransport implements Transport {
     const node = opts.node ?? '127.0.0.1';
     const hints: Record<string, unknown> = { endpointType: 'rdm', node, source: true };
     if (opts.provider) hints.provider = opts.provider;
-    const wantBulk = opts.bulkThread ?? process.env.NLF_BULK_THREAD === '1';
+    // '' (from init.ts): decided against, whatever the environment says.
+    const bulkProvider = (opts.bulkProvider ?? process.env.NLF_BULK_PROVIDER) || undefined;
+    const wantBulk = !bulkProvider && (opts.bulkThread ?? process.env.NLF_BULK_THREAD === '1');
     let info: FInfo | undefined;
     if (wantBulk) {
       try { info = mod.pickInfo({ ...hints, caps: ['msg', 'tagged', 'rma'], threading: 'safe' }); } catch { /* below */ }
@@ -313,13 +376,14 @@ export class FabricTransport implements Transport {
       // and the provider's own progress thread (kept off while the application polls)
       // moves data alongside the JS thread posting and folding. Small messages stay on
       // the polled main endpoint, whose completions arrive without a thread hand-off.
-      let bulk: { cq: FCompletionQueue; ep: FEndpoint } | undefined;
+      let bulk: BulkEndpoint | undefined;
+      if (bulkProvider && bulkProvider !== info.provider && size > 1) bulk = openForeignBulk(mod, hints, bulkProvider, size);
       // Only under automatic progress: with manual progress (tcp;ofi_rxm) the target of a
       // write must be driven by its own reads, which a thread blocked in sread does not
       // do for the writes into this rank (they stalled).
-      if (wantBulk && info.threading === 'safe' && info.progress === 'auto' && info.caps.includes('rma')) {
+      if (!bulk && wantBulk && info.threading === 'safe' && info.progress === 'auto' && info.caps.includes('rma')) {
         const bcq = domain.completionQueue({ size: 4096, wait: 'thread' });
-        bulk = { cq: bcq, ep: withSoftuetMtu(mtu, () => domain.endpoint({ cq: bcq, av })) };
+        bulk = { cq: bcq, ep: withSoftuetMtu(mtu, () => domain.endpoint({ cq: bcq, av })), kind: 'thread' };
       }
       return new FabricTransport(rank, size, mod, info, fabric, domain, cq, av, ep, bulk, mtu);
     } catch (e) {
@@ -329,7 +393,9 @@ export class FabricTransport implements Transport {
   }
 
   /** This rank's endpoint name(s), for the bootstrap table. */
-  get address(): Buffer { return packAddresses(this.ep.address, this.bulk?.ep.address); }
+  get address(): Buffer {
+    return packAddresses(this.ep.address, this.bulk?.ep.address, this.bulk?.own ? this.bulk.kind : undefined);
+  }
 
   /** Largest message the provider accepts. */
   get maxMessageBytes(): number { return this.info.limits.maxMsgSize; }
@@ -338,6 +404,22 @@ export class FabricTransport implements Transport {
     if (table.length !== this.size) throw new RangeError(`address table has ${table.length} entries, job has ${this.size} ranks`);
     const parts = table.map((a, r) => unpackAddresses(a, r));
     this.fiAddrs = this.av.insertMany(parts.map((p) => p.main));
+    const own = this.bulk?.own;
+    if (own) {
+      // A write leaves from the other provider's endpoint, so every target needs one there.
+      const odd = parts.findIndex((p) => p.bulkProvider !== this.bulk!.kind);
+      if (odd >= 0) {
+        throw new CollectiveError(`rank ${odd} carries RMA on ${parts[odd]!.bulkProvider ?? 'its main provider'}, this rank on ` +
+          `${this.bulk!.kind}: set NLF_BULK_PROVIDER alike on every rank`, 'PROTOCOL');
+      }
+      this.bulkAddrs = own.av.insertMany(parts.map((p) => p.bulk!));
+      return;
+    }
+    const foreign = parts.findIndex((p) => p.bulkProvider !== undefined);
+    if (foreign >= 0) {
+      throw new CollectiveError(`rank ${foreign} carries RMA on ${parts[foreign]!.bulkProvider}, this rank on ` +
+        `${this.info.provider}: set NLF_BULK_PROVIDER alike on every rank`, 'PROTOCOL');
+    }
     const withBulk = parts.map((p, r) => (p.bulk ? r : -1)).filter((r) => r >= 0);
     const bulkFi = withBulk.length ? this.av.insertMany(withBulk.map((r) => parts[r]!.bulk!)) : [];
     this.bulkAddrs = [...this.fiAddrs];
@@ -385,7 +467,10 @@ export class FabricTransport implements Transport {
   }
 
   /** Whether RMA writes travel on the bulk endpoint with a completion thread. */
-  get bulkThread(): boolean { return this.bulk !== undefined; }
+  get bulkThread(): boolean { return this.bulk?.kind === 'thread'; }
+
+  /** The provider RMA writes travel on, when it is not the main one. */
+  get bulkProvider(): string | undefined { return this.bulk?.own ? this.bulk.kind : undefined; }
 
   abort(reason: Error): void {
     if (this.failure) return;
@@ -408,7 +493,9 @@ export class FabricTransport implements Transport {
   private teardown(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const c of [this.ep, this.bulk?.ep, this.rma, this.bounce, this.av, this.cq, this.bulk?.cq, this.domain, this.fabric]) {
+    const own = this.bulk?.own;
+    for (const c of [this.ep, this.bulk?.ep, this.rma, this.bounce, this.av, own?.av, this.cq, this.bulk?.cq, own?.domain,
+                     own?.fabric, this.domain, this.fabric]) {
       try { c?.close(); } catch { /* already closed by its parent */ }
     }
   }
