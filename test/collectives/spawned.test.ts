@@ -161,10 +161,16 @@ describe('jobs of spawned ranks', () => {
     }
   });
 
-  for (const [provider, bulk] of [[fabricProvider, '0'], ...(softuetBuilt ? [['softuet', '1']] : [])] as const) {
-    it.runIf(provider)(`over libfabric ${provider}${bulk === '1' ? ' (RMA completions on a thread)' : ''}, a rank killed mid-collective fails the others quickly`, async () => {
+  // 'tcp': RMA writes over tcp;ofi_rxm beside softuet (the loop's 1 MiB allreduce uses them).
+  const killRows = [[fabricProvider, '0'], ...(softuetBuilt ? [['softuet', '1']] : []),
+                    ...(softuetBuilt && fabricProvider ? [['softuet', 'tcp']] : [])] as const;
+  for (const [provider, bulk] of killRows) {
+    const how = bulk === '1' ? ' (RMA completions on a thread)' : bulk === 'tcp' ? ' (RMA over tcp;ofi_rxm)' : '';
+    it.runIf(provider)(`over libfabric ${provider}${how}, a rank killed mid-collective fails the others quickly`, async () => {
       const job = await launch({ ranks: 3, script: check, args: ['--counts', '1', '--loop'], transport: 'fabric',
-                                 provider, stdio: 'pipe', graceMs: 5000, env: { NLF_TIMEOUT_MS: '30000', NLF_BULK_THREAD: bulk } });
+                                 provider, stdio: 'pipe', graceMs: 5000,
+                                 env: { NLF_TIMEOUT_MS: '30000', NLF_BULK_THREAD: bulk === '1' ? '1' : '0',
+                                        NLF_BULK_PROVIDER: bulk === 'tcp' ? 'tcp;ofi_rxm' : 'none' } });
       const { out, err } = collect(job);
       await waitFor(() => out.every((o) => o.includes('looping')), 30_000);
       const t0 = Date.now();
