@@ -105,8 +105,8 @@ export interface FabricTransportOptions {
    * Carry RMA writes on an endpoint of this other provider (a second fabric), for
    * example 'tcp;ofi_rxm' beside softuet: the kernel's TCP moves bulk data for less CPU
    * than softuet's user-space UDP path, while small tagged messages keep softuet's
-   * latency. Manual progress is fine there only when every rank has a core to poll with
-   * (init.ts decides). Takes precedence over bulkThread. Default: env NLF_BULK_PROVIDER.
+   * latency (init.ts decides when). Takes precedence over bulkThread. Default: env
+   * NLF_BULK_PROVIDER.
    * Every rank must make the same choice; connect() fails clearly when they do not.
    */
   bulkProvider?: string;
