@@ -73,7 +73,8 @@ try {
     expect(`allgather float32 ${per}`, g, concat('float32', Array.from({ length: size }, (_, r) => fill('float32', r, per, 3))));
   }
   process.stdout.write(JSON.stringify({ rank, size, transport: comm.transport.name, rma: comm.transport.rma !== undefined && comm.useRma,
-    bulkThread: (comm.transport as { bulkThread?: boolean }).bulkThread === true, checks, failures }) + '\n');
+    bulkThread: (comm.transport as { bulkThread?: boolean }).bulkThread === true,
+    bulkProvider: (comm.transport as { bulkProvider?: string }).bulkProvider ?? null, checks, failures }) + '\n');
   if (loop) {
     process.stdout.write(`looping ${rank}\n`);
     const buf = new Float32Array(1 << 18);

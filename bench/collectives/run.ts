@@ -235,7 +235,9 @@ export async function runRank(o: BenchOptions): Promise<BenchReport[] | undefine
         progress: t instanceof FabricTransport ? t.info.progress : 'n/a',
         libfabric: t instanceof FabricTransport ? t.libfabricVersion : 'n/a',
         datapath: (t.rma && o.rma !== false ? 'ring segments by RMA write (fi_writedata), small messages tagged' : 'tagged send/recv') +
-          (t instanceof FabricTransport && t.bulkThread ? '; RMA on a second endpoint whose completions a thread waits for' : ''),
+          (t instanceof FabricTransport && t.bulkThread ? '; RMA on a second endpoint whose completions a thread waits for' : '') +
+          (t instanceof FabricTransport && t.bulkProvider ? `; RMA on a second fabric over ${t.bulkProvider}` : '') +
+          (t instanceof FabricTransport && t.softuetMtu ? `; softuet MTU ${t.softuetMtu}` : ''),
         node: process.version,
       };
       if (lead) {

@@ -21,6 +21,7 @@ interface FEndpoint {
   tsend(buf: FLocal, dest: bigint, tag: bigint): Promise<void>;
   trecv(buf: FLocal, tag: bigint, opts?: { ignore?: bigint }): Promise<{ length: number; tag?: bigint }>;
   writedata(buf: FLocal, dest: bigint, remote: FRemote, data: bigint, remoteOffset?: number): Promise<void>;
+  stats?(): Record<string, bigint | number>;
   close(): void;
 }
 interface FCompletionQueue {
@@ -45,6 +46,15 @@ const RANK_SHIFT = 48n;
 const TAG_MASK = (1n << RANK_SHIFT) - 1n;
 const HANDLE_BYTES = 24;
 const PEER_ERROR_GRACE_MS = 1000;
+/**
+ * softuet payload per packet for the collectives' endpoints, unless FI_SOFTUET_MTU says
+ * otherwise. softuet is CPU-bound on these transfers (every byte is copied and
+ * checksummed in user space on both sides, plus ~2,300 instructions per packet), so
+ * halving the packets of a bulk transfer saves about a fifth of its CPU; 8 KiB payloads
+ * still fit a 9000-byte jumbo frame. Peers of either MTU interoperate (the receiver
+ * takes any datagram size).
+ */
+export const SOFTUET_COLLECTIVE_MTU = 8192;
 /** Registrations kept for reuse (benchmarks and training loops reuse the same buffers). */
 const EXPOSED_KEEP = 8;
 
@@ -86,22 +96,75 @@ export interface FabricTransportOptions {
    * the job's ranks per host).
    */
   bulkThread?: boolean;
+  /**
+   * softuet payload bytes per packet on this transport's endpoints. Default:
+   * FI_SOFTUET_MTU when set, else SOFTUET_COLLECTIVE_MTU. Ignored by other providers.
+   */
+  softuetMtu?: number;
+  /**
+   * Carry RMA writes on an endpoint of this other provider (a second fabric), for
+   * example 'tcp;ofi_rxm' beside softuet: the kernel's TCP moves bulk data for less CPU
+   * than softuet's user-space UDP path, while small tagged messages keep softuet's
+   * latency (init.ts decides when). Takes precedence over bulkThread. Default: env
+   * NLF_BULK_PROVIDER.
+   * Every rank must make the same choice; connect() fails clearly when they do not.
+   */
+  bulkProvider?: string;
 }
 
-/** An endpoint name, or two (main, bulk) behind a marker; peers of either kind interoperate. */
-function packAddresses(main: Buffer, bulk: Buffer | undefined): Buffer {
+/** The endpoint RMA writes use when it is not the main one. */
+interface BulkEndpoint {
+  cq: FCompletionQueue;
+  ep: FEndpoint;
+  /** 'thread': same domain, CQ read by a blocking thread; else the name of the second fabric's provider. */
+  kind: 'thread' | string;
+  /** The second fabric's objects, when kind is a provider. */
+  own?: { fabric: { close(): void }; domain: FDomain; av: { insertMany(a: Buffer[]): bigint[]; close(): void }; info: FInfo };
+}
+
+/**
+ * Runs `open` (which opens endpoints) with FI_SOFTUET_MTU set to `mtu`, then puts the
+ * environment back: softuet reads the variable when an endpoint opens, and other
+ * endpoints of this process must keep the user's setting.
+ */
+function withSoftuetMtu<T>(mtu: number | undefined, open: () => T): T {
+  if (mtu === undefined) return open();
+  const before = process.env.FI_SOFTUET_MTU;
+  process.env.FI_SOFTUET_MTU = String(mtu);
+  try {
+    return open();
+  } finally {
+    if (before === undefined) delete process.env.FI_SOFTUET_MTU;
+    else process.env.FI_SOFTUET_MTU = before;
+  }
+}
+
+/**
+ * An endpoint name, or two (main, bulk) behind a marker; peers with or without a bulk
+ * endpoint on the main provider interoperate. A bulk endpoint on another provider (marker
+ * 2) carries that provider's name, so ranks that chose differently are told so.
+ */
+function packAddresses(main: Buffer, bulk: Buffer | undefined, bulkProvider?: string): Buffer {
   if (!bulk) return Buffer.concat([Buffer.from([0]), main]);
-  const head = Buffer.alloc(3);
-  head[0] = 1;
+  const name = Buffer.from(bulkProvider ?? '');
+  const head = Buffer.alloc(bulkProvider ? 4 : 3);
+  head[0] = bulkProvider ? 2 : 1;
   head.writeUInt16LE(main.byteLength, 1);
-  return Buffer.concat([head, main, bulk]);
+  if (bulkProvider) head[3] = name.byteLength;
+  return Buffer.concat([head, ...(bulkProvider ? [name] : []), main, bulk]);
 }
 
-function unpackAddresses(a: Buffer, rank: number): { main: Buffer; bulk: Buffer | undefined } {
+function unpackAddresses(a: Buffer, rank: number): { main: Buffer; bulk: Buffer | undefined; bulkProvider?: string } {
   if (a.byteLength >= 1 && a[0] === 0) return { main: a.subarray(1), bulk: undefined };
   if (a.byteLength >= 3 && a[0] === 1) {
     const n = a.readUInt16LE(1);
     if (3 + n < a.byteLength) return { main: a.subarray(3, 3 + n), bulk: a.subarray(3 + n) };
+  }
+  if (a.byteLength >= 4 && a[0] === 2) {
+    const n = a.readUInt16LE(1), k = a[3]!;
+    if (4 + k + n < a.byteLength) {
+      return { bulkProvider: a.subarray(4, 4 + k).toString(), main: a.subarray(4 + k, 4 + k + n), bulk: a.subarray(4 + k + n) };
+    }
   }
   throw new CollectiveError(`rank ${rank}'s endpoint address is malformed (${a.byteLength} bytes)`, 'PROTOCOL');
 }
@@ -219,6 +282,36 @@ class FabricRma implements RmaOps {
   }
 }
 
+function rmaCapable(info: FInfo): boolean {
+  return info.caps.includes('rma') && info.limits.cqDataSize >= 8 && !info.mode.includes('rx-cq-data');
+}
+
+/**
+ * An RDM endpoint on `provider` for RMA writes, in a fabric of its own. Undefined (the
+ * main endpoint then carries RMA) when the provider is missing or lacks RMA with remote
+ * CQ data.
+ */
+function openForeignBulk(mod: FabricModule, hints: Record<string, unknown>, provider: string, size: number): BulkEndpoint | undefined {
+  let info: FInfo;
+  try {
+    info = mod.pickInfo({ ...hints, provider, caps: ['msg', 'rma'] });
+  } catch {
+    return undefined;
+  }
+  if (!rmaCapable(info) || info.mrMode.some((m) => /local/i.test(m))) return undefined;
+  const fabric = new mod.Fabric(info);
+  try {
+    const domain = fabric.domain();
+    const cq = domain.completionQueue({ size: 4096 });
+    const av = domain.addressVector({ type: 'map', count: size });
+    const ep = domain.endpoint({ cq, av });
+    return { cq, ep, kind: info.provider, own: { fabric, domain, av, info } };
+  } catch {
+    fabric.close();
+    return undefined;
+  }
+}
+
 export class FabricTransport implements Transport {
   readonly name: string;
   readonly info: FInfo;
@@ -232,19 +325,23 @@ export class FabricTransport implements Transport {
   private closed = false;
   /** One-sided puts, when the provider offers RMA with remote CQ data. */
   readonly rma: FabricRma | undefined;
+  /** softuet's payload bytes per packet on these endpoints (undefined for other providers). */
+  readonly softuetMtu: number | undefined;
 
   private constructor(readonly rank: number, readonly size: number, mod: FabricModule, info: FInfo,
                       private readonly fabric: { close(): void }, private readonly domain: FDomain,
                       private readonly cq: FCompletionQueue, private readonly av: { insertMany(a: Buffer[]): bigint[]; close(): void },
                       private readonly ep: FEndpoint,
-                      private readonly bulk: { cq: FCompletionQueue; ep: FEndpoint } | undefined) {
+                      private readonly bulk: BulkEndpoint | undefined,
+                      mtu: number | undefined) {
     this.info = info;
+    this.softuetMtu = info.provider === 'softuet' ? (mtu ?? (Number(process.env.FI_SOFTUET_MTU) || 4096)) : undefined;
     this.name = `fabric:${info.provider}`;
     this.libfabricVersion = mod.libfabricVersion();
     const needsLocal = info.mrMode.some((m) => /local/i.test(m));
     this.bounce = needsLocal ? new BouncePool(domain) : undefined;
-    const rmaOk = info.caps.includes('rma') && info.limits.cqDataSize >= 8 && !info.mode.includes('rx-cq-data');
-    this.rma = rmaOk ? new FabricRma(this, domain, bulk?.ep ?? ep, bulk?.cq ?? cq) : undefined;
+    const rmaInfo = bulk?.own?.info ?? info;
+    this.rma = rmaCapable(rmaInfo) ? new FabricRma(this, bulk?.own?.domain ?? domain, bulk?.ep ?? ep, bulk?.cq ?? cq) : undefined;
   }
 
   static async open(rank: number, size: number, opts: FabricTransportOptions = {}): Promise<FabricTransport> {
@@ -253,7 +350,9 @@ export class FabricTransport implements Transport {
     const node = opts.node ?? '127.0.0.1';
     const hints: Record<string, unknown> = { endpointType: 'rdm', node, source: true };
     if (opts.provider) hints.provider = opts.provider;
-    const wantBulk = opts.bulkThread ?? process.env.NLF_BULK_THREAD === '1';
+    // '' (from init.ts): decided against, whatever the environment says.
+    const bulkProvider = (opts.bulkProvider ?? process.env.NLF_BULK_PROVIDER) || undefined;
+    const wantBulk = !bulkProvider && (opts.bulkThread ?? process.env.NLF_BULK_THREAD === '1');
     let info: FInfo | undefined;
     if (wantBulk) {
       try { info = mod.pickInfo({ ...hints, caps: ['msg', 'tagged', 'rma'], threading: 'safe' }); } catch { /* below */ }
@@ -265,25 +364,28 @@ export class FabricTransport implements Transport {
       info = mod.pickInfo({ ...hints, caps: ['msg', 'tagged'] });
     }
     const fabric = new mod.Fabric(info);
+    const mtu = info.provider === 'softuet' && (opts.softuetMtu !== undefined || !process.env.FI_SOFTUET_MTU)
+      ? (opts.softuetMtu ?? SOFTUET_COLLECTIVE_MTU) : undefined;
     try {
       const domain = fabric.domain();
       const cq = domain.completionQueue({ size: 4096 });
       const av = domain.addressVector({ type: 'map', count: 2 * size });
-      const ep = domain.endpoint({ cq, av });
+      const ep = withSoftuetMtu(mtu, () => domain.endpoint({ cq, av }));
       // Bulk endpoint: RMA ring traffic completes on a CQ read by a blocking thread, so
       // while a large collective waits for data the event loop sleeps instead of polling,
       // and the provider's own progress thread (kept off while the application polls)
       // moves data alongside the JS thread posting and folding. Small messages stay on
       // the polled main endpoint, whose completions arrive without a thread hand-off.
-      let bulk: { cq: FCompletionQueue; ep: FEndpoint } | undefined;
+      let bulk: BulkEndpoint | undefined;
+      if (bulkProvider && bulkProvider !== info.provider && size > 1) bulk = openForeignBulk(mod, hints, bulkProvider, size);
       // Only under automatic progress: with manual progress (tcp;ofi_rxm) the target of a
       // write must be driven by its own reads, which a thread blocked in sread does not
       // do for the writes into this rank (they stalled).
-      if (wantBulk && info.threading === 'safe' && info.progress === 'auto' && info.caps.includes('rma')) {
+      if (!bulk && wantBulk && info.threading === 'safe' && info.progress === 'auto' && info.caps.includes('rma')) {
         const bcq = domain.completionQueue({ size: 4096, wait: 'thread' });
-        bulk = { cq: bcq, ep: domain.endpoint({ cq: bcq, av }) };
+        bulk = { cq: bcq, ep: withSoftuetMtu(mtu, () => domain.endpoint({ cq: bcq, av })), kind: 'thread' };
       }
-      return new FabricTransport(rank, size, mod, info, fabric, domain, cq, av, ep, bulk);
+      return new FabricTransport(rank, size, mod, info, fabric, domain, cq, av, ep, bulk, mtu);
     } catch (e) {
       fabric.close();
       throw e;
@@ -291,7 +393,9 @@ export class FabricTransport implements Transport {
   }
 
   /** This rank's endpoint name(s), for the bootstrap table. */
-  get address(): Buffer { return packAddresses(this.ep.address, this.bulk?.ep.address); }
+  get address(): Buffer {
+    return packAddresses(this.ep.address, this.bulk?.ep.address, this.bulk?.own ? this.bulk.kind : undefined);
+  }
 
   /** Largest message the provider accepts. */
   get maxMessageBytes(): number { return this.info.limits.maxMsgSize; }
@@ -300,6 +404,22 @@ export class FabricTransport implements Transport {
     if (table.length !== this.size) throw new RangeError(`address table has ${table.length} entries, job has ${this.size} ranks`);
     const parts = table.map((a, r) => unpackAddresses(a, r));
     this.fiAddrs = this.av.insertMany(parts.map((p) => p.main));
+    const own = this.bulk?.own;
+    if (own) {
+      // A write leaves from the other provider's endpoint, so every target needs one there.
+      const odd = parts.findIndex((p) => p.bulkProvider !== this.bulk!.kind);
+      if (odd >= 0) {
+        throw new CollectiveError(`rank ${odd} carries RMA on ${parts[odd]!.bulkProvider ?? 'its main provider'}, this rank on ` +
+          `${this.bulk!.kind}: set NLF_BULK_PROVIDER alike on every rank`, 'PROTOCOL');
+      }
+      this.bulkAddrs = own.av.insertMany(parts.map((p) => p.bulk!));
+      return;
+    }
+    const foreign = parts.findIndex((p) => p.bulkProvider !== undefined);
+    if (foreign >= 0) {
+      throw new CollectiveError(`rank ${foreign} carries RMA on ${parts[foreign]!.bulkProvider}, this rank on ` +
+        `${this.info.provider}: set NLF_BULK_PROVIDER alike on every rank`, 'PROTOCOL');
+    }
     const withBulk = parts.map((p, r) => (p.bulk ? r : -1)).filter((r) => r >= 0);
     const bulkFi = withBulk.length ? this.av.insertMany(withBulk.map((r) => parts[r]!.bulk!)) : [];
     this.bulkAddrs = [...this.fiAddrs];
@@ -340,8 +460,17 @@ export class FabricTransport implements Transport {
   /** @internal The fi_addr RMA writes to a rank go to. */
   bulkAddr(peer: number): bigint { return this.bulkAddrs[peer]!; }
 
+  /** @internal Provider counters of the endpoint RMA writes leave from (softuet's stats extension), if any. */
+  rmaEndpointStats(): Record<string, bigint | number> | undefined {
+    const ep = this.bulk?.ep ?? this.ep;
+    try { return ep.stats?.(); } catch { return undefined; }
+  }
+
   /** Whether RMA writes travel on the bulk endpoint with a completion thread. */
-  get bulkThread(): boolean { return this.bulk !== undefined; }
+  get bulkThread(): boolean { return this.bulk?.kind === 'thread'; }
+
+  /** The provider RMA writes travel on, when it is not the main one. */
+  get bulkProvider(): string | undefined { return this.bulk?.own ? this.bulk.kind : undefined; }
 
   abort(reason: Error): void {
     if (this.failure) return;
@@ -364,7 +493,9 @@ export class FabricTransport implements Transport {
   private teardown(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const c of [this.ep, this.bulk?.ep, this.rma, this.bounce, this.av, this.cq, this.bulk?.cq, this.domain, this.fabric]) {
+    const own = this.bulk?.own;
+    for (const c of [this.ep, this.bulk?.ep, this.rma, this.bounce, this.av, own?.av, this.cq, this.bulk?.cq, own?.domain,
+                     own?.fabric, this.domain, this.fabric]) {
       try { c?.close(); } catch { /* already closed by its parent */ }
     }
   }

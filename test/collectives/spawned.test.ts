@@ -161,10 +161,16 @@ describe('jobs of spawned ranks', () => {
     }
   });
 
-  for (const [provider, bulk] of [[fabricProvider, '0'], ...(softuetBuilt ? [['softuet', '1']] : [])] as const) {
-    it.runIf(provider)(`over libfabric ${provider}${bulk === '1' ? ' (RMA completions on a thread)' : ''}, a rank killed mid-collective fails the others quickly`, async () => {
+  // 'tcp': RMA writes over tcp;ofi_rxm beside softuet (the loop's 1 MiB allreduce uses them).
+  const killRows = [[fabricProvider, '0'], ...(softuetBuilt ? [['softuet', '1']] : []),
+                    ...(softuetBuilt && fabricProvider ? [['softuet', 'tcp']] : [])] as const;
+  for (const [provider, bulk] of killRows) {
+    const how = bulk === '1' ? ' (RMA completions on a thread)' : bulk === 'tcp' ? ' (RMA over tcp;ofi_rxm)' : '';
+    it.runIf(provider)(`over libfabric ${provider}${how}, a rank killed mid-collective fails the others quickly`, async () => {
       const job = await launch({ ranks: 3, script: check, args: ['--counts', '1', '--loop'], transport: 'fabric',
-                                 provider, stdio: 'pipe', graceMs: 5000, env: { NLF_TIMEOUT_MS: '30000', NLF_BULK_THREAD: bulk } });
+                                 provider, stdio: 'pipe', graceMs: 5000,
+                                 env: { NLF_TIMEOUT_MS: '30000', NLF_BULK_THREAD: bulk === '1' ? '1' : '0',
+                                        NLF_BULK_PROVIDER: bulk === 'tcp' ? 'tcp;ofi_rxm' : 'none' } });
       const { out, err } = collect(job);
       await waitFor(() => out.every((o) => o.includes('looping')), 30_000);
       const t0 = Date.now();
@@ -181,27 +187,37 @@ describe('jobs of spawned ranks', () => {
 
   // Small allreduce and allgather over each provider, by rank count and data path:
   // counts that take the latency algorithms, and one large enough for pipelined RMA rings.
+  // 'tcp': RMA writes on a second fabric over tcp;ofi_rxm (two ranks: pair exchange and
+  // ring; three: pairwise), softuet only, as tcp;ofi_rxm beside itself is one fabric.
+  const bulkRows = [[2, true, '0'], [4, true, '1'], [3, false, '0'], [2, true, 'tcp'], [3, true, 'tcp']] as const;
   for (const provider of matrixProviders) {
-    for (const [ranks, rma, bulk] of [[2, true, '0'], [4, true, '1'], [3, false, '0']] as const) {
-      it(`${ranks} ranks run allreduce and allgather over ${provider}${rma ? '' : ' without RMA'}${bulk === '1' ? ', RMA completions on a thread where the provider allows' : ''}`, async () => {
+    for (const [ranks, rma, bulk] of bulkRows.filter((b) => b[2] !== 'tcp' || (provider === 'softuet' && fabricProvider))) {
+      const how = bulk === '1' ? ', RMA completions on a thread where the provider allows' : bulk === 'tcp' ? ', RMA over tcp;ofi_rxm' : '';
+      it(`${ranks} ranks run allreduce and allgather over ${provider}${rma ? '' : ' without RMA'}${how}`, async () => {
         const job = await launch({
           ranks, script: check, transport: 'fabric', provider, stdio: 'pipe', timeoutMs: 60_000,
-          args: ['--colls', 'allreduce,allgather', '--counts', '1,7,3001', '--large', '200003'],
-          env: { FI_TCP_IFACE: 'lo', FI_SOCKETS_IFACE: 'lo', NLF_TIMEOUT_MS: '30000', NLF_BULK_THREAD: bulk, ...(rma ? {} : { NLF_RMA: '0' }) },
+          // 60001 elements take the two-rank pair exchange (RMA) for every dtype.
+          args: ['--colls', 'allreduce,allgather', '--counts', bulk === 'tcp' ? '1,7,3001,60001' : '1,7,3001', '--large', '200003'],
+          env: { FI_TCP_IFACE: 'lo', FI_SOCKETS_IFACE: 'lo', NLF_TIMEOUT_MS: '30000', NLF_BULK_THREAD: bulk === '1' ? '1' : '0',
+                 NLF_BULK_PROVIDER: bulk === 'tcp' ? 'tcp;ofi_rxm' : 'none', ...(rma ? {} : { NLF_RMA: '0' }) },
         });
         const { out, err } = collect(job);
         const res = await job.done;
         expect(res.code, err.join('\n')).toBe(0);
-        const lines = out.map((o) => JSON.parse(o.trim()) as { rank: number; transport: string; rma: boolean; bulkThread: boolean; checks: number; failures: string[] });
+        const lines = out.map((o) => JSON.parse(o.trim()) as { rank: number; transport: string; rma: boolean; bulkThread: boolean;
+                                                              bulkProvider: string | null; checks: number; failures: string[] });
         expect(lines.map((l) => l.rank).sort()).toEqual(Array.from({ length: ranks }, (_, r) => r));
         for (const l of lines) {
           expect(l.transport).toBe(`fabric:${provider}`);
           if (!rma) expect(l.rma).toBe(false);
           // Only softuet (automatic progress, thread-safe domain) takes the bulk endpoint.
           expect(l.bulkThread).toBe(bulk === '1' && provider === 'softuet');
+          expect(l.bulkProvider).toBe(bulk === 'tcp' ? 'tcp;ofi_rxm' : null);
+          if (bulk === 'tcp') expect(l.rma).toBe(true);
           expect(l.failures).toEqual([]);
-          // 7 dtypes x 4 ops x 3 counts, 3 allgathers, and the two large ones.
-          expect(l.checks).toBe(7 * 4 * 3 + 3 + 2);
+          // 7 dtypes x 4 ops x the counts, an allgather per count, and the two large ones.
+          const counts = bulk === 'tcp' ? 4 : 3;
+          expect(l.checks).toBe(7 * 4 * counts + counts + 2);
         }
       }, 90_000);
     }
@@ -222,5 +238,19 @@ describe('bulk endpoint policy', () => {
     expect(wantBulkThread({}, { NLF_LOCAL_SIZE: String(cores + 1), NLF_BULK_THREAD: '0' })).toBe(false);
     expect(wantBulkThread({}, { NLF_BULK_THREAD: '1' })).toBe(true);
     expect(wantBulkThread({ bulkThread: false }, { NLF_BULK_THREAD: '1' })).toBe(false);
+  });
+
+  it('RMA over tcp;ofi_rxm beside softuet only for a one-host job, unless told', async () => {
+    const { wantBulkProvider } = await import('../../lib/collectives/init.js');
+    const here = (n: number) => ({ NLF_LOCAL_SIZE: String(n) });
+    expect(wantBulkProvider({}, undefined, 2, here(2))).toBe('tcp;ofi_rxm');
+    expect(wantBulkProvider({}, 'softuet', 64, here(64))).toBe('tcp;ofi_rxm');              // also when ranks outnumber cores
+    expect(wantBulkProvider({}, 'softuet', 4, here(2))).toBeUndefined();                   // ranks on other hosts
+    expect(wantBulkProvider({}, 'softuet', 2, {})).toBeUndefined();                        // placement unknown
+    expect(wantBulkProvider({}, 'softuet', 1, here(1))).toBeUndefined();
+    expect(wantBulkProvider({}, 'tcp;ofi_rxm', 2, here(2))).toBeUndefined();               // another provider named
+    expect(wantBulkProvider({}, 'softuet', 2, { ...here(2), NLF_BULK_PROVIDER: 'none' })).toBeUndefined();
+    expect(wantBulkProvider({}, 'softuet', 8, { NLF_BULK_PROVIDER: 'tcp;ofi_rxm' })).toBe('tcp;ofi_rxm');
+    expect(wantBulkProvider({ bulkProvider: null }, 'softuet', 2, { ...here(2), NLF_BULK_PROVIDER: 'tcp;ofi_rxm' })).toBeUndefined();
   });
 });

@@ -1,0 +1,138 @@
+// Where the time of one allreduce goes: per-op timestamps on every rank.
+//
+//   node dist/bench/collectives/timeline.js [-n 2] [-s 1M] [--iters 20] [--provider P] [--algorithm A]
+//
+// Runs `iters` timed allreduces (float sum, out of place) and records, on each rank, when
+// every RMA put was posted and how long the post held the JS thread, when it completed,
+// when each incoming put was reported landed, and the JS-thread time between
+// consecutive events (folds, copies, the loop turn), and the process's CPU time per
+// operation over all its threads (steadier than wall time on a shared host). Rank 0 prints the median over the
+// iterations of each phase, then one iteration's event list for every rank.
+
+import { fileURLToPath } from 'node:url';
+import { Communicator, placementFromEnv } from '../../lib/collectives/index.js';
+import { launch } from '../../lib/collectives/launch.js';
+import type { Algorithm } from '../../lib/collectives/communicator.js';
+import { parseSize } from './format.js';
+
+interface Ev { t: number; what: string; dur?: number }
+
+const now = () => Number(process.hrtime.bigint()) / 1e3;
+
+function median(a: number[]): number {
+  if (!a.length) return NaN;
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function rank(size: number, iters: number, provider: string | undefined, algorithm: Algorithm): Promise<void> {
+  const comm = await Communicator.init({ provider });
+  const rma = comm.transport.rma;
+  let evs: Ev[] = [];
+  if (rma) {
+    const put = rma.put.bind(rma), landed = rma.landed.bind(rma);
+    rma.put = (peer, tag, data, handle, off) => {
+      const t0 = now();
+      const p = put(peer, tag, data, handle, off);
+      const t1 = now();
+      evs.push({ t: t0, what: `post ${data.byteLength >> 10}K to ${peer} (tag ${tag & 0xffffffff})`, dur: t1 - t0 });
+      void p.then(() => evs.push({ t: now(), what: `put done tag ${tag & 0xffffffff}` }), () => undefined);
+      return p;
+    };
+    rma.landed = (peer, tag) => {
+      const p = landed(peer, tag);
+      void p.then(() => evs.push({ t: now(), what: `landed from ${peer} tag ${tag & 0xffffffff}` }), () => undefined);
+      return p;
+    };
+  }
+  const count = size / 4;
+  const send = new Float32Array(count).fill(comm.rank + 1), recv = new Float32Array(count);
+  for (let i = 0; i < 5; i++) await comm.allreduce(send, recv, { algorithm });
+  const runs: { total: number; evs: Ev[]; start: number }[] = [];
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < iters; i++) {
+    await comm.barrier();
+    evs = [];
+    const start = now();
+    await comm.allreduce(send, recv, { algorithm });
+    const end = now();
+    runs.push({ total: end - start, evs, start });
+  }
+  const cpuUsed = process.cpuUsage(cpu0);
+  const cpuPerOp = (cpuUsed.user + cpuUsed.system) / iters;
+  const want = (comm.size * (comm.size + 1)) / 2;
+  if (recv.some((v) => v !== want)) throw new Error(`rank ${comm.rank}: wrong result`);
+  // Phase figures per iteration: JS-thread time inside posts, first post to last landing.
+  const summary = runs.map((r) => {
+    const posts = r.evs.filter((e) => e.dur !== undefined);
+    const lands = r.evs.filter((e) => e.what.startsWith('landed'));
+    const postSum = posts.reduce((s, e) => s + e.dur!, 0);
+    const lastLand = lands.length ? Math.max(...lands.map((e) => e.t)) - r.start : NaN;
+    const firstLand = lands.length ? Math.min(...lands.map((e) => e.t)) - r.start : NaN;
+    return { total: r.total, postSum, firstLand, lastLand, afterLast: r.total - lastLand };
+  });
+  const mine = {
+    rank: comm.rank,
+    cpu: cpuPerOp,
+    total: median(summary.map((s) => s.total)),
+    postSum: median(summary.map((s) => s.postSum)),
+    firstLand: median(summary.map((s) => s.firstLand)),
+    lastLand: median(summary.map((s) => s.lastLand)),
+    afterLast: median(summary.map((s) => s.afterLast)),
+    sample: (() => {
+      const m = median(runs.map((r) => r.total));
+      const r = runs.find((x) => x.total === m)!;
+      return r.evs.sort((a, b) => a.t - b.t).map((e) => `${(e.t - r.start).toFixed(0).padStart(6)} us  ${e.what}` +
+        (e.dur !== undefined ? ` (post held ${e.dur.toFixed(0)} us)` : '')).concat([`${r.total.toFixed(0).padStart(6)} us  done`]);
+    })(),
+  };
+  // Gather every rank's summary at rank 0 over the communicator itself, as JSON bytes.
+  const text = new TextEncoder().encode(JSON.stringify(mine));
+  const lenAll = new Float64Array(comm.size);
+  lenAll[comm.rank] = text.byteLength;
+  await comm.allreduce(lenAll, null, { op: 'max' });
+  const slot = Math.max(...lenAll);
+  const mineBuf = new Uint8Array(slot).fill(32);
+  mineBuf.set(text);
+  const all = new Uint8Array(slot * comm.size);
+  await comm.allgather(mineBuf, all);
+  if (comm.rank === 0) {
+    const dec = new TextDecoder();
+    const per = Array.from({ length: comm.size }, (_, r) => JSON.parse(dec.decode(all.subarray(r * slot, (r + 1) * slot)).trim()) as typeof mine);
+    const out = [`# allreduce ${size} B float sum out of place, ${comm.size} ranks over ${comm.transport.name}, ` +
+      `algorithm ${algorithm}, median of ${iters} (us)`,
+    '# rank   total  posts(JS held)  first landing  last landing  after last landing  CPU/op (all threads, mean)'];
+    for (const p of per) {
+      out.push(`${String(p.rank).padStart(6)}  ${p.total.toFixed(0).padStart(6)}  ${p.postSum.toFixed(0).padStart(14)}  ` +
+        `${p.firstLand.toFixed(0).padStart(13)}  ${p.lastLand.toFixed(0).padStart(12)}  ${p.afterLast.toFixed(0).padStart(18)}  ${p.cpu.toFixed(0).padStart(26)}`);
+    }
+    for (const p of per) out.push(`# rank ${p.rank}, the median iteration:`, ...p.sample);
+    process.stdout.write(out.join('\n') + '\n');
+  }
+  await comm.close();
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  let n = 2, size = 1 << 20, iters = 20, provider: string | undefined, algorithm: Algorithm = 'auto';
+  for (let i = 0; i < argv.length; i += 2) {
+    const a = argv[i]!, v = argv[i + 1];
+    if (v === undefined) throw new RangeError(`${a} needs a value`);
+    if (a === '-n') n = Number(v);
+    else if (a === '-s') size = parseSize(v);
+    else if (a === '--iters') iters = Number(v);
+    else if (a === '--provider') provider = v;
+    else if (a === '--algorithm') algorithm = v as Algorithm;
+    else throw new RangeError(`unknown option ${a}`);
+  }
+  if (placementFromEnv().source === 'none') {
+    const job = await launch({
+      ranks: n, script: fileURLToPath(import.meta.url), args: argv, provider, transport: 'fabric', stdio: 'inherit',
+      env: { FI_TCP_IFACE: 'lo', FI_SOCKETS_IFACE: 'lo' },
+    });
+    process.exit((await job.done).code);
+  }
+  await rank(size, iters, provider, algorithm);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -1,0 +1,105 @@
+// FabricTransport's endpoint set-up: softuet endpoints carry 8 KiB per packet unless
+// FI_SOFTUET_MTU says otherwise (and opening them leaves the environment as it was);
+// RMA writes may travel on a second fabric over another provider.
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FabricTransport, SOFTUET_COLLECTIVE_MTU } from '../../lib/collectives/fabric-transport.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const softuetBuilt = existsSync(`${root}build/Release/node_libfabric.node`) && existsSync(`${root}dist/lib/index.js`)
+  && existsSync(`${root}build/native/prov/libsoftuet-fi.so`);
+
+/** Bytes per packet the writer sent for one 1 MiB put between two in-process ranks. */
+async function bytesPerPacket(opts: { softuetMtu?: number } = {}): Promise<{ perPacket: number; mtu: number | undefined }> {
+  const ts = await Promise.all([0, 1].map((r) => FabricTransport.open(r, 2, { provider: 'softuet', ...opts })));
+  try {
+    const table = ts.map((t) => t.address);
+    for (const t of ts) t.connect(table);
+    const [a, b] = ts as [FabricTransport, FabricTransport];
+    const target = new Uint8Array(1 << 20);
+    const handle = b.rma!.expose(target);
+    const data = new Uint8Array(1 << 20).fill(7);
+    const before = a.rmaEndpointStats()!;
+    await Promise.all([a.rma!.put(1, 5, data, handle, 0), b.rma!.landed(0, 5)]);
+    expect(target[target.length - 1]).toBe(7);
+    const after = a.rmaEndpointStats()!;
+    const pkts = Number(after.tx_pkts) - Number(before.tx_pkts);
+    const bytes = Number(after.tx_bytes) - Number(before.tx_bytes);
+    return { perPacket: bytes / pkts, mtu: a.softuetMtu };
+  } finally {
+    for (const t of ts) await t.close();
+  }
+}
+
+describe.runIf(softuetBuilt)('softuet packet size on the collectives endpoints', () => {
+  const saved = process.env.FI_SOFTUET_MTU;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.FI_SOFTUET_MTU;
+    else process.env.FI_SOFTUET_MTU = saved;
+  });
+
+  it('8 KiB payloads by default, and the environment is left alone', async () => {
+    delete process.env.FI_SOFTUET_MTU;
+    const r = await bytesPerPacket();
+    expect(r.mtu).toBe(SOFTUET_COLLECTIVE_MTU);
+    expect(r.perPacket).toBeGreaterThan(6000);
+    expect(process.env.FI_SOFTUET_MTU).toBeUndefined();
+  });
+
+  it('FI_SOFTUET_MTU set by the user wins', async () => {
+    process.env.FI_SOFTUET_MTU = '4096';
+    const r = await bytesPerPacket();
+    expect(r.mtu).toBe(4096);
+    expect(r.perPacket).toBeLessThan(4400);
+    expect(process.env.FI_SOFTUET_MTU).toBe('4096');
+  });
+
+  it('an explicit option wins over the environment and does not change it', async () => {
+    process.env.FI_SOFTUET_MTU = '4096';
+    const r = await bytesPerPacket({ softuetMtu: 8192 });
+    expect(r.mtu).toBe(8192);
+    expect(r.perPacket).toBeGreaterThan(6000);
+    expect(process.env.FI_SOFTUET_MTU).toBe('4096');
+  });
+});
+
+describe.runIf(softuetBuilt)('RMA on a second fabric', () => {
+  it('ranks that chose differently fail at connect with a clear error', async () => {
+    const a = await FabricTransport.open(0, 2, { provider: 'softuet', bulkProvider: 'tcp;ofi_rxm' });
+    const b = await FabricTransport.open(1, 2, { provider: 'softuet', bulkProvider: '' });
+    try {
+      expect(a.bulkProvider).toBe('tcp;ofi_rxm');
+      expect(b.bulkProvider).toBeUndefined();
+      const table = [a.address, b.address];
+      expect(() => a.connect(table)).toThrow(/rank 1 carries RMA on its main provider.*NLF_BULK_PROVIDER/);
+      expect(() => b.connect(table)).toThrow(/rank 0 carries RMA on tcp;ofi_rxm.*NLF_BULK_PROVIDER/);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('a put lands in the target memory and is reported with its tag', async () => {
+    const ts = await Promise.all([0, 1].map((r) => FabricTransport.open(r, 2, { provider: 'softuet', bulkProvider: 'tcp;ofi_rxm' })));
+    try {
+      const table = ts.map((t) => t.address);
+      for (const t of ts) t.connect(table);
+      const [a, b] = ts as [FabricTransport, FabricTransport];
+      const target = new Uint8Array(3 << 20);
+      const handle = b.rma!.expose(target);
+      const data = new Uint8Array(1 << 20).map((_, i) => i & 0xff);
+      await Promise.all([a.rma!.put(1, 9, data, handle, 1 << 20), b.rma!.landed(0, 9)]);
+      expect(Buffer.from(target.subarray(1 << 20, 2 << 20)).equals(Buffer.from(data))).toBe(true);
+      expect(target[0]).toBe(0);
+      // Tagged messages still travel on softuet.
+      const got = new Uint8Array(4);
+      await Promise.all([a.send(1, 3, new Uint8Array([1, 2, 3, 4])), b.recv(0, 3, got)]);
+      expect([...got]).toEqual([1, 2, 3, 4]);
+      expect(a.name).toBe('fabric:softuet');
+    } finally {
+      for (const t of ts) await t.close();
+    }
+  });
+});
