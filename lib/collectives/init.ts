@@ -29,8 +29,7 @@ export interface InitOptions extends CommunicatorOptions {
   bulkThread?: boolean;
   /**
    * Provider of a second fabric for RMA writes (see FabricTransport), or null for none.
-   * Env NLF_BULK_PROVIDER (a name, or 'none'); by default 'tcp;ofi_rxm' beside softuet
-   * when the whole job runs on this host (see wantBulkProvider).
+   * Env NLF_BULK_PROVIDER (a name, or 'none'); by default none (see wantBulkProvider).
    */
   bulkProvider?: string | null;
 }
@@ -52,25 +51,20 @@ export function wantBulkThread(opts: InitOptions, env: NodeJS.ProcessEnv = proce
 }
 
 /**
- * The provider RMA writes should use beside `provider` (undefined: the main one).
- * softuet spends about 3 ms of CPU per MiB sent and received on a loaded 2-core host
- * (copy, CRC32C and packet handling in user space on both sides), which bounds a
- * two-rank 1 MiB allreduce near 2-3 ms where OpenMPI over TCP takes under 1 ms; the
- * kernel's TCP moves the same bytes for a fraction of that. Four ranks on two cores
- * gained as much (1 MiB 0.09 -> 0.16 GB/s busbw) although tcp;ofi_rxm progresses only
- * while polled: small messages, where that stalled, stay on softuet. The choice must be
- * the same on every rank, so the default applies only to jobs that the launcher says
- * run on this one host.
+ * The provider RMA writes should use beside `provider` (undefined: the main one). Only
+ * on request: a job asked to run over one provider gets that provider for every byte.
+ * On one host, tcp;ofi_rxm beside softuet moves bulk data for less CPU (softuet copies
+ * and checksums every byte in user space on both sides; the kernel's TCP costs a
+ * fraction of that), so `NLF_BULK_PROVIDER=tcp;ofi_rxm` is the knob for one-host jobs
+ * that want busbw more than one transport. Every rank must choose alike (connect
+ * checks).
  */
 export function wantBulkProvider(opts: InitOptions, provider: string | undefined, size: number,
                                  env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (opts.bulkProvider !== undefined) return opts.bulkProvider ?? undefined;
   const named = env.NLF_BULK_PROVIDER;
   if (named) return named === 'none' || named === '0' ? undefined : named;
-  if (provider !== undefined && provider !== 'softuet') return undefined;
-  const local = localSizeFromEnv(env);
-  if (size < 2 || local !== size) return undefined;
-  return 'tcp;ofi_rxm';
+  return undefined;
 }
 
 export interface Placement {

@@ -240,17 +240,14 @@ describe('bulk endpoint policy', () => {
     expect(wantBulkThread({ bulkThread: false }, { NLF_BULK_THREAD: '1' })).toBe(false);
   });
 
-  it('RMA over tcp;ofi_rxm beside softuet only for a one-host job, unless told', async () => {
+  it('RMA over a second provider only when asked', async () => {
     const { wantBulkProvider } = await import('../../lib/collectives/init.js');
     const here = (n: number) => ({ NLF_LOCAL_SIZE: String(n) });
-    expect(wantBulkProvider({}, undefined, 2, here(2))).toBe('tcp;ofi_rxm');
-    expect(wantBulkProvider({}, 'softuet', 64, here(64))).toBe('tcp;ofi_rxm');              // also when ranks outnumber cores
-    expect(wantBulkProvider({}, 'softuet', 4, here(2))).toBeUndefined();                   // ranks on other hosts
-    expect(wantBulkProvider({}, 'softuet', 2, {})).toBeUndefined();                        // placement unknown
-    expect(wantBulkProvider({}, 'softuet', 1, here(1))).toBeUndefined();
-    expect(wantBulkProvider({}, 'tcp;ofi_rxm', 2, here(2))).toBeUndefined();               // another provider named
+    expect(wantBulkProvider({}, undefined, 2, here(2))).toBeUndefined();
+    expect(wantBulkProvider({}, 'softuet', 4, here(4))).toBeUndefined();
     expect(wantBulkProvider({}, 'softuet', 2, { ...here(2), NLF_BULK_PROVIDER: 'none' })).toBeUndefined();
     expect(wantBulkProvider({}, 'softuet', 8, { NLF_BULK_PROVIDER: 'tcp;ofi_rxm' })).toBe('tcp;ofi_rxm');
+    expect(wantBulkProvider({ bulkProvider: 'tcp;ofi_rxm' }, 'softuet', 2, {})).toBe('tcp;ofi_rxm');
     expect(wantBulkProvider({ bulkProvider: null }, 'softuet', 2, { ...here(2), NLF_BULK_PROVIDER: 'tcp;ofi_rxm' })).toBeUndefined();
   });
 });
