@@ -39,8 +39,10 @@
  * its CLOSE_REQs went unanswered), pdc_reopened (operations moved to a new PDC after
  * INV_DPDCID), close_tx, close_req_tx, clear_tx, clear_rx,
  * rod_ooo_drops, rod_goback, bad_job_rx, rod (1 on a ROD endpoint), dscp, ev_sprayed
- * (requests sent from an EV socket) and rx_src_ports (distinct UDP source ports
- * requests arrived from).
+ * (requests sent from an EV socket), rx_src_ports (distinct UDP source ports
+ * requests arrived from), retx_gap and retx_rto (retransmissions for a SACK gap, for an
+ * RTO), rx_late (new requests that arrived below the highest PSN of their PDC, i.e.
+ * reordered or resent) and rx_late_max (the largest such distance in PSNs).
  *   FI_SOFTUET_FAULT_DROP / _DUP / _REORDER / _CORRUPT   percent, transmit side (0)
  *   FI_SOFTUET_FAULT_SEED    seed of the fault injection (1)
  */

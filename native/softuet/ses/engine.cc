@@ -138,6 +138,7 @@ struct Engine::InitPdc {
   std::unique_ptr<cms::RcccSender> rs;             // RCCC credit; null when disabled
   std::unique_ptr<cms::EntropySelector> ev;        // per-packet EV; null: endpoint's port
 #endif
+  uint64_t srtt_ns = 0;      // smoothed RTT of first transmissions (reordering window)
   uint32_t credit_seen = 0;    // last cumulative credit from the target (quanta, 24 bits)
   uint32_t target_sent = 0;    // last credit_target put on the wire (quanta, 24 bits)
   uint64_t credit_req_ns = 0;  // when demand was last stated (request or CP CREDIT_REQ)
@@ -662,6 +663,10 @@ void Engine::handle_ack(const uint8_t *b, size_t len, const sockaddr_in &from) {
   auto settle = [&](TxPkt &pk) {
     TxOp *op = (TxOp *)pk.op;
     p->inflight_bytes = std::max(0.0, p->inflight_bytes - pk.len);
+    if (pk.retries == 0) {
+      uint64_t rtt = now_ - pk.sent_ns;
+      p->srtt_ns = p->srtt_ns ? (7 * p->srtt_ns + rtt) / 8 : rtt;
+    }
 #ifdef SOFTUET_HAVE_NSCC
     if (p->cc && pk.retries == 0)
       p->cc->onAck(pk.len, std::max(1000.0, (double)(now_ - pk.sent_ns)), false, (double)now_, p->inflight_bytes);
@@ -684,6 +689,7 @@ void Engine::handle_ack(const uint8_t *b, size_t len, const sockaddr_in &from) {
     p->rto_wait = false;
     p->tx.for_each([&](TxPkt &pk) {
       if (pk.acked || pk.delivered || pk.psn == psn || !psn_lt(pk.psn, p->rto_end) || pk.sent_ns > p->rto_at) return;
+      st_.retx_rto++;
       send_req(p, (TxOp *)pk.op, pk, true);
     });
   }
@@ -872,6 +878,10 @@ void Engine::handle_req(const uint8_t *b, size_t len, const sockaddr_in &src) {
     st_.duplicates++;
     answer_dup(t, r.psn, s);
     return;
+  }
+  if (psn_lt(r.psn, t->rx.max_rcvd())) {
+    st_.rx_late++;
+    st_.rx_late_max = std::max<uint64_t>(st_.rx_late_max, t->rx.max_rcvd() - r.psn);
   }
   bool acked = false;
   if (!deliver(t, r.psn, s, pl, plen, acked)) return;
@@ -1918,13 +1928,21 @@ bool Engine::busy() const {
   return !ack_pending_.empty();
 }
 
+// How long a hole below SACKed PSNs must have been out before it counts as lost: a
+// round trip plus a quarter of one (RACK's window), at least a quarter of the base RTT
+// so that jitter on a fast path is not read as loss.
+uint64_t Engine::reorder_window(const InitPdc *p) const {
+  uint64_t rtt = p->srtt_ns;
+  return rtt + std::max(rtt / 4, cfg_.base_rtt_ns / 4);
+}
+
 void Engine::on_timer(uint64_t now) {
   now_ = now;
   std::vector<InitPdc *> pdcs;
   for (auto &kv : init_by_id_) pdcs.push_back(kv.second);
   for (InitPdc *p : pdcs) {
     due_.clear();
-    p->tx.due(now, cfg_.rto_ns, due_);
+    p->tx.due(now, cfg_.rto_ns, due_, reorder_window(p));
     bool failed = false, rto_sent = false, timed_out = false;
     for (uint32_t psn : due_) {
       TxPkt *pk = p->tx.find(psn);
@@ -1953,6 +1971,8 @@ void Engine::on_timer(uint64_t now) {
         timed_out = true;
       }
 #endif
+      if (now - pk->sent_ns >= cfg_.rto_ns << std::min<uint32_t>(pk->retries, 6)) st_.retx_rto++;
+      else st_.retx_gap++;
       send_req(p, (TxOp *)pk->op, *pk, true);
     }
     if (failed) continue;

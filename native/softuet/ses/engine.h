@@ -151,6 +151,9 @@ struct Stats {
   // Entropy: requests sent from an EV pool socket; distinct UDP source ports requests
   // arrived from (the EVs a target sees).
   uint64_t ev_sprayed = 0, rx_src_ports = 0;
+  // Loss recovery split by trigger (SACK gap, RTO), and requests that arrived after a
+  // higher PSN of their PDC (reordered or resent), with the largest such distance.
+  uint64_t retx_gap = 0, retx_rto = 0, rx_late = 0, rx_late_max = 0;
   uint64_t nack_tx[256] = {}, nack_rx[256] = {};
 };
 
@@ -280,6 +283,7 @@ class Engine {
   bool cc_take_credit(InitPdc *p, const TxOp *op, uint32_t len);
   void cc_ask_credit(InitPdc *p);
   void cc_fill_req(InitPdc *p, pkt::PdsReq &r);
+  uint64_t reorder_window(const InitPdc *p) const;
   void cc_on_ack(InitPdc *p, const pkt::PdsAck &a);
   void cc_on_req(TgtPdc *t, const pkt::PdsReq &r, size_t plen);
   void cc_fill_ack(TgtPdc *t, pkt::PdsAck &a);
