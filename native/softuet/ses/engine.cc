@@ -136,8 +136,10 @@ struct Engine::InitPdc {
 #ifdef SOFTUET_HAVE_NSCC
   std::unique_ptr<cms::Nscc> cc;                   // NSCC window; null when disabled
   std::unique_ptr<cms::RcccSender> rs;             // RCCC credit; null when disabled
-  std::unique_ptr<cms::EntropySelector> ev;        // per-packet EV; null: endpoint's port
+  std::unique_ptr<cms::EntropySelector> ev;        // per-train EV; null: endpoint's port
 #endif
+  uint16_t ev_cur = 0;       // EV of the train being sent
+  uint32_t ev_left = 0;      // packets the train still takes
   uint64_t srtt_ns = 0;      // smoothed RTT of first transmissions (reordering window)
   uint32_t credit_seen = 0;    // last cumulative credit from the target (quanta, 24 bits)
   uint32_t target_sent = 0;    // last credit_target put on the wire (quanta, 24 bits)
@@ -240,6 +242,11 @@ EngineConfig EngineConfig::from_env() {
   size_t paths = std::min<size_t>(64, std::max<size_t>(1, env_size("FI_SOFTUET_EV_PATHS", 4)));
   while (paths & (paths - 1)) paths &= paths - 1;
   c.ev_paths = (uint32_t)paths;
+  // One GSO send carries at most ~65000 bytes; a train that fills it goes out as one.
+  constexpr size_t kReqOverhead = PDS_REQ_LEN + 4 + SES_STD_LEN + CRC_LEN;
+  c.ev_train = (uint32_t)env_size("FI_SOFTUET_EV_TRAIN", 0);
+  if (!c.ev_train) c.ev_train = (uint32_t)std::max<size_t>(1, 65000 / (c.mtu + kReqOverhead));
+  c.ev_train = std::min<uint32_t>(c.ev_train, 64);
   return c;
 }
 
@@ -562,8 +569,18 @@ void Engine::send_req(InitPdc *p, TxOp *op, TxPkt &pk, bool retx) {
   int src = -1;
 #ifdef SOFTUET_HAVE_NSCC
   if (p->ev) {
-    // Per packet, retransmissions included: a resend may take another path.
-    pk.ev = p->ev->next();
+    // New data follows the current train; a resend takes an EV of its own (it may find
+    // another path) and leaves the train alone.
+    if (retx) {
+      pk.ev = p->ev->next();
+    } else {
+      if (!p->ev_left) {
+        p->ev_cur = p->ev->next();
+        p->ev_left = cfg_.ev_train ? cfg_.ev_train : 1;
+      }
+      p->ev_left--;
+      pk.ev = p->ev_cur;
+    }
     src = pk.ev & (sock_->ev_slots() - 1);
     st_.ev_sprayed++;
   }

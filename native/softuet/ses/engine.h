@@ -181,15 +181,17 @@ struct EngineConfig {
   // quick adapt fired on that jitter about ten times as often and held the window down.
   uint64_t base_rtt_ns = 1000000;
   uint32_t cc_min_pkts = 8;        // FI_SOFTUET_CC_MIN_PKTS: NSCC window floor, packets
-  // Entropy (FI_SOFTUET_EV: "off" by default, "reps", "oblivious", "bitmap" or "ecmp";
-  // FI_SOFTUET_EV_PATHS: EVs, a power of two, 4). RUD requests pick an EV per packet and
-  // leave from the pool socket of that EV, so the UDP source port carries it. ROD PDCs,
-  // ACKs and control packets keep the endpoint's own port. "off" opens no pool. Off by
-  // default: on one host there are no paths to spread over, and a sprayed window-64
-  // write stream drew 0.3-6% spurious SACK-gap resends and 2-3x the ACKs (none from
-  // one socket), cause not found yet; see lib/cms/README.md.
-  uint8_t ev_mode = 0;             // 0 off, 1 ecmp, 2 oblivious, 3 bitmap, 4 reps
+  // Entropy (FI_SOFTUET_EV: "reps" by default, "oblivious", "bitmap", "ecmp" or "off";
+  // FI_SOFTUET_EV_PATHS: EVs, a power of two, 4). RUD requests leave from the pool
+  // socket of their EV, so the UDP source port carries it. ROD PDCs, ACKs and control
+  // packets keep the endpoint's own port. "off" opens no pool. The EV changes per train
+  // of ev_train packets (FI_SOFTUET_EV_TRAIN; 0: as many as one UDP GSO send carries,
+  // 15 at the 4 KiB MTU; 1: per packet), not per packet: a run on one socket is one
+  // GSO send, while per-packet EVs made every datagram its own send and cost 2.5-3x of
+  // 1 MiB write throughput. Retransmissions pick an EV each.
+  uint8_t ev_mode = 4;             // 0 off, 1 ecmp, 2 oblivious, 3 bitmap, 4 reps
   uint32_t ev_paths = 4;
+  uint32_t ev_train = 0;
   // A PDC with nothing in flight for this long is closed (CLOSE handshake); 0 keeps
   // PDCs open until the endpoint closes.
   uint64_t pdc_idle_ns = 1'000'000'000;
