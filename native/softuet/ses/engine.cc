@@ -680,7 +680,9 @@ void Engine::handle_ack(const uint8_t *b, size_t len, const sockaddr_in &from) {
   auto settle = [&](TxPkt &pk) {
     TxOp *op = (TxOp *)pk.op;
     p->inflight_bytes = std::max(0.0, p->inflight_bytes - pk.len);
-    if (pk.retries == 0) {
+    // A clock read on another thread may trail sent_ns; a wrapped sample would put off
+    // SACK-gap recovery until the RTO.
+    if (pk.retries == 0 && (int64_t)(now_ - pk.sent_ns) >= 0) {
       uint64_t rtt = now_ - pk.sent_ns;
       p->srtt_ns = p->srtt_ns ? (7 * p->srtt_ns + rtt) / 8 : rtt;
     }
