@@ -23,10 +23,13 @@
  *   FI_SOFTUET_LINK_GBPS     link rate NSCC and the RCCC grant pacer assume (100)
  *   FI_SOFTUET_BASE_RTT_US   network RTT NSCC derives its parameters from (1000)
  *   FI_SOFTUET_CC_MIN_PKTS   NSCC window floor in packets (8)
- *   FI_SOFTUET_EV            entropy per RUD packet: "off" (default), "reps",
- *                            "oblivious", "bitmap" or "ecmp"; the EV is the UDP source
- *                            port, one send socket per EV (ROD PDCs keep the endpoint's)
+ *   FI_SOFTUET_EV            entropy of RUD packets: "reps" (default), "oblivious",
+ *                            "bitmap", "ecmp" or "off"; the EV is the UDP source port,
+ *                            one send socket per EV (ROD PDCs keep the endpoint's)
  *   FI_SOFTUET_EV_PATHS      EVs (send sockets) per endpoint, a power of two (4, <= 64)
+ *   FI_SOFTUET_EV_TRAIN      packets sent on one EV before the next is picked; 0 (default):
+ *                            what one UDP GSO send carries (15 at the 4 KiB MTU), 1: per
+ *                            packet (every datagram then is a send of its own)
  *   FI_SOFTUET_JOB_ID        SES job_id put in requests (1)
  *   FI_SOFTUET_LINGER_MS     quiet time an endpoint keeps answering peers on close (60)
  *   FI_SOFTUET_PDC_IDLE_MS   a PDC idle this long is closed (CLOSE handshake) and the
@@ -39,8 +42,10 @@
  * its CLOSE_REQs went unanswered), pdc_reopened (operations moved to a new PDC after
  * INV_DPDCID), close_tx, close_req_tx, clear_tx, clear_rx,
  * rod_ooo_drops, rod_goback, bad_job_rx, rod (1 on a ROD endpoint), dscp, ev_sprayed
- * (requests sent from an EV socket) and rx_src_ports (distinct UDP source ports
- * requests arrived from).
+ * (requests sent from an EV socket), rx_src_ports (distinct UDP source ports
+ * requests arrived from), retx_gap and retx_rto (retransmissions for a SACK gap, for an
+ * RTO), rx_late (new requests that arrived below the highest PSN of their PDC, i.e.
+ * reordered or resent) and rx_late_max (the largest such distance in PSNs).
  *   FI_SOFTUET_FAULT_DROP / _DUP / _REORDER / _CORRUPT   percent, transmit side (0)
  *   FI_SOFTUET_FAULT_SEED    seed of the fault injection (1)
  */

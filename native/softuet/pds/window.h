@@ -136,13 +136,18 @@ class TxWindow {
     return n;
   }
   // Packets to resend now: RTO expired (with exponential backoff), or a hole at least
-  // three PSNs below the highest SACKed one (sent once per hole).
-  void due(uint64_t now_ns, uint64_t rto_ns, std::vector<uint32_t> &out) {
+  // three PSNs below the highest SACKed one that has also been out for reo_ns (sent once
+  // per hole). The count alone reads any reordering deeper than three packets as loss,
+  // and sprayed packets reorder by whole trains; the time bound (RACK's rule: a packet
+  // is lost once it is later than a round trip plus a reordering window) tolerates
+  // that while still resending a real loss well before the RTO.
+  void due(uint64_t now_ns, uint64_t rto_ns, std::vector<uint32_t> &out, uint64_t reo_ns = 0) {
     for (auto &p : pkts_) {
       if (p.acked) continue;
       uint64_t backoff = rto_ns << (p.retries < 6 ? p.retries : 6);
       bool rto = now_ns - p.sent_ns >= backoff;
-      bool gap = !p.delivered && !p.fast_retx && have_sacked_ && psn_le(p.psn + 3, highest_sacked_);
+      bool gap = !p.delivered && !p.fast_retx && have_sacked_ && psn_le(p.psn + 3, highest_sacked_) &&
+                 now_ns - p.sent_ns >= reo_ns;
       if (rto || gap) {
         if (gap && !rto) p.fast_retx = true;
         out.push_back(p.psn);

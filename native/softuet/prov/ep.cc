@@ -967,6 +967,10 @@ int ep_stats(fid_ep *e, fi_softuet_stat *out, size_t *count) {
       {"cwnd", ep->eng ? ep->eng->cwnd_bytes() : 0},
       {"ev_sprayed", s.ev_sprayed},
       {"rx_src_ports", s.rx_src_ports},
+      {"retx_gap", s.retx_gap},
+      {"retx_rto", s.retx_rto},
+      {"rx_late", s.rx_late},
+      {"rx_late_max", s.rx_late_max},
   };
   uint64_t ntx = 0, nrx = 0;
   for (int i = 0; i < 256; i++) ntx += s.nack_tx[i], nrx += s.nack_rx[i];

@@ -145,8 +145,11 @@ struct Engine::InitPdc {
 #ifdef SOFTUET_HAVE_NSCC
   std::unique_ptr<cms::Nscc> cc;                   // NSCC window; null when disabled
   std::unique_ptr<cms::RcccSender> rs;             // RCCC credit; null when disabled
-  std::unique_ptr<cms::EntropySelector> ev;        // per-packet EV; null: endpoint's port
+  std::unique_ptr<cms::EntropySelector> ev;        // per-train EV; null: endpoint's port
 #endif
+  uint16_t ev_cur = 0;       // EV of the train being sent
+  uint32_t ev_left = 0;      // packets the train still takes
+  uint64_t srtt_ns = 0;      // smoothed RTT of first transmissions (reordering window)
   uint32_t credit_seen = 0;    // last cumulative credit from the target (quanta, 24 bits)
   uint32_t target_sent = 0;    // last credit_target put on the wire (quanta, 24 bits)
   uint64_t credit_req_ns = 0;  // when demand was last stated (request or CP CREDIT_REQ)
@@ -253,6 +256,11 @@ EngineConfig EngineConfig::from_env() {
   size_t paths = std::min<size_t>(64, std::max<size_t>(1, env_size("FI_SOFTUET_EV_PATHS", 4)));
   while (paths & (paths - 1)) paths &= paths - 1;
   c.ev_paths = (uint32_t)paths;
+  // One GSO send carries at most ~65000 bytes; a train that fills it goes out as one.
+  constexpr size_t kReqOverhead = PDS_REQ_LEN + 4 + SES_STD_LEN + CRC_LEN;
+  c.ev_train = (uint32_t)env_size("FI_SOFTUET_EV_TRAIN", 0);
+  if (!c.ev_train) c.ev_train = (uint32_t)std::max<size_t>(1, 65000 / (c.mtu + kReqOverhead));
+  c.ev_train = std::min<uint32_t>(c.ev_train, 64);
   return c;
 }
 
@@ -575,8 +583,18 @@ void Engine::send_req(InitPdc *p, TxOp *op, TxPkt &pk, bool retx) {
   int src = -1;
 #ifdef SOFTUET_HAVE_NSCC
   if (p->ev) {
-    // Per packet, retransmissions included: a resend may take another path.
-    pk.ev = p->ev->next();
+    // New data follows the current train; a resend takes an EV of its own (it may find
+    // another path) and leaves the train alone.
+    if (retx) {
+      pk.ev = p->ev->next();
+    } else {
+      if (!p->ev_left) {
+        p->ev_cur = p->ev->next();
+        p->ev_left = cfg_.ev_train ? cfg_.ev_train : 1;
+      }
+      p->ev_left--;
+      pk.ev = p->ev_cur;
+    }
     src = pk.ev & (sock_->ev_slots() - 1);
     st_.ev_sprayed++;
   }
@@ -676,6 +694,12 @@ void Engine::handle_ack(const uint8_t *b, size_t len, const sockaddr_in &from) {
   auto settle = [&](TxPkt &pk) {
     TxOp *op = (TxOp *)pk.op;
     p->inflight_bytes = std::max(0.0, p->inflight_bytes - pk.len);
+    // A clock read on another thread may trail sent_ns; a wrapped sample would put off
+    // SACK-gap recovery until the RTO.
+    if (pk.retries == 0 && (int64_t)(now_ - pk.sent_ns) >= 0) {
+      uint64_t rtt = now_ - pk.sent_ns;
+      p->srtt_ns = p->srtt_ns ? (7 * p->srtt_ns + rtt) / 8 : rtt;
+    }
 #ifdef SOFTUET_HAVE_NSCC
     if (p->cc && pk.retries == 0)
       p->cc->onAck(pk.len, std::max(1000.0, (double)(now_ - pk.sent_ns)), false, (double)now_, p->inflight_bytes);
@@ -698,6 +722,7 @@ void Engine::handle_ack(const uint8_t *b, size_t len, const sockaddr_in &from) {
     p->rto_wait = false;
     p->tx.for_each([&](TxPkt &pk) {
       if (pk.acked || pk.delivered || pk.psn == psn || !psn_lt(pk.psn, p->rto_end) || pk.sent_ns > p->rto_at) return;
+      st_.retx_rto++;
       send_req(p, (TxOp *)pk.op, pk, true);
     });
   }
@@ -891,6 +916,10 @@ void Engine::handle_req(const uint8_t *b, size_t len, const sockaddr_in &src) {
     st_.duplicates++;
     answer_dup(t, r.psn, s);
     return;
+  }
+  if (psn_lt(r.psn, t->rx.max_rcvd())) {
+    st_.rx_late++;
+    st_.rx_late_max = std::max<uint64_t>(st_.rx_late_max, t->rx.max_rcvd() - r.psn);
   }
   bool acked = false;
   if (!deliver(t, r.psn, s, pl, plen, acked)) return;
@@ -2027,13 +2056,21 @@ bool Engine::busy() const {
   return !ack_pending_.empty();
 }
 
+// How long a hole below SACKed PSNs must have been out before it counts as lost: a
+// round trip plus a quarter of one (RACK's window), at least a quarter of the base RTT
+// so that jitter on a fast path is not read as loss.
+uint64_t Engine::reorder_window(const InitPdc *p) const {
+  uint64_t rtt = p->srtt_ns;
+  return rtt + std::max(rtt / 4, cfg_.base_rtt_ns / 4);
+}
+
 void Engine::on_timer(uint64_t now) {
   now_ = now;
   std::vector<InitPdc *> pdcs;
   for (auto &kv : init_by_id_) pdcs.push_back(kv.second);
   for (InitPdc *p : pdcs) {
     due_.clear();
-    p->tx.due(now, cfg_.rto_ns, due_);
+    p->tx.due(now, cfg_.rto_ns, due_, reorder_window(p));
     bool failed = false, rto_sent = false, timed_out = false;
     for (uint32_t psn : due_) {
       TxPkt *pk = p->tx.find(psn);
@@ -2062,6 +2099,8 @@ void Engine::on_timer(uint64_t now) {
         timed_out = true;
       }
 #endif
+      if (now - pk->sent_ns >= cfg_.rto_ns << std::min<uint32_t>(pk->retries, 6)) st_.retx_rto++;
+      else st_.retx_gap++;
       send_req(p, (TxOp *)pk->op, *pk, true);
     }
     if (failed) continue;

@@ -151,6 +151,9 @@ struct Stats {
   // Entropy: requests sent from an EV pool socket; distinct UDP source ports requests
   // arrived from (the EVs a target sees).
   uint64_t ev_sprayed = 0, rx_src_ports = 0;
+  // Loss recovery split by trigger (SACK gap, RTO), and requests that arrived after a
+  // higher PSN of their PDC (reordered or resent), with the largest such distance.
+  uint64_t retx_gap = 0, retx_rto = 0, rx_late = 0, rx_late_max = 0;
   uint64_t nack_tx[256] = {}, nack_rx[256] = {};
 };
 
@@ -178,15 +181,17 @@ struct EngineConfig {
   // quick adapt fired on that jitter about ten times as often and held the window down.
   uint64_t base_rtt_ns = 1000000;
   uint32_t cc_min_pkts = 8;        // FI_SOFTUET_CC_MIN_PKTS: NSCC window floor, packets
-  // Entropy (FI_SOFTUET_EV: "off" by default, "reps", "oblivious", "bitmap" or "ecmp";
-  // FI_SOFTUET_EV_PATHS: EVs, a power of two, 4). RUD requests pick an EV per packet and
-  // leave from the pool socket of that EV, so the UDP source port carries it. ROD PDCs,
-  // ACKs and control packets keep the endpoint's own port. "off" opens no pool. Off by
-  // default: on one host there are no paths to spread over, and a sprayed window-64
-  // write stream drew 0.3-6% spurious SACK-gap resends and 2-3x the ACKs (none from
-  // one socket), cause not found yet; see lib/cms/README.md.
-  uint8_t ev_mode = 0;             // 0 off, 1 ecmp, 2 oblivious, 3 bitmap, 4 reps
+  // Entropy (FI_SOFTUET_EV: "reps" by default, "oblivious", "bitmap", "ecmp" or "off";
+  // FI_SOFTUET_EV_PATHS: EVs, a power of two, 4). RUD requests leave from the pool
+  // socket of their EV, so the UDP source port carries it. ROD PDCs, ACKs and control
+  // packets keep the endpoint's own port. "off" opens no pool. The EV changes per train
+  // of ev_train packets (FI_SOFTUET_EV_TRAIN; 0: as many as one UDP GSO send carries,
+  // 15 at the 4 KiB MTU; 1: per packet), not per packet: a run on one socket is one
+  // GSO send, while per-packet EVs made every datagram its own send and cost 2.5-3x of
+  // 1 MiB write throughput. Retransmissions pick an EV each.
+  uint8_t ev_mode = 4;             // 0 off, 1 ecmp, 2 oblivious, 3 bitmap, 4 reps
   uint32_t ev_paths = 4;
+  uint32_t ev_train = 0;
   // A PDC with nothing in flight for this long is closed (CLOSE handshake); 0 keeps
   // PDCs open until the endpoint closes.
   uint64_t pdc_idle_ns = 1'000'000'000;
@@ -282,6 +287,7 @@ class Engine {
   bool cc_take_credit(InitPdc *p, const TxOp *op, uint32_t len);
   void cc_ask_credit(InitPdc *p);
   void cc_fill_req(InitPdc *p, pkt::PdsReq &r);
+  uint64_t reorder_window(const InitPdc *p) const;
   void cc_on_ack(InitPdc *p, const pkt::PdsAck &a);
   void cc_on_req(TgtPdc *t, const pkt::PdsReq &r, size_t plen);
   void cc_fill_ack(TgtPdc *t, pkt::PdsAck &a);

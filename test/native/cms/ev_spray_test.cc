@@ -113,12 +113,28 @@ TEST_CASE(rod_and_off_keep_one_port) {
     CHECK_EQ(stat(p.b, "rx_src_ports"), 1u);
   }
   {
-    Pair p;  // the default: off
+    EnvGuard mode("FI_SOFTUET_EV", "off");
+    Pair p;
     REQUIRE(p.ok);
     exchange(p);
     CHECK_EQ(stat(p.a, "ev_sprayed"), 0u);
     CHECK_EQ(stat(p.b, "rx_src_ports"), 1u);
   }
+}
+
+TEST_CASE(reps_by_default_in_gso_trains) {
+  // No FI_SOFTUET_EV: REPS over 4 paths, one EV per train of 15 packets (one GSO send
+  // at the 4 KiB MTU): the 256 data packets make 18 trains and reach the target from
+  // more than one port, and no SACK gap is read as loss.
+  Pair p;
+  REQUIRE(p.ok);
+  exchange(p);
+  CHECK(stat(p.a, "ev_sprayed") >= 256);
+  CHECK(stat(p.b, "rx_src_ports") >= 2);
+  CHECK_EQ(stat(p.a, "retx_gap"), 0u);
+  // Trains reach the target whole and in order on one host: nothing arrives late
+  // except what a resend (RTO on a descheduled peer) brings.
+  CHECK(stat(p.b, "rx_late") <= stat(p.a, "retransmits"));
 }
 
 TEST_CASE(wire_source_ports_and_initiator_field) {

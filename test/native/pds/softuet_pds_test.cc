@@ -79,7 +79,9 @@ TEST_CASE(tx_cack_sack_and_rto) {
   tx.on_sack(10, (1ull << 2) | (1ull << 6), cb);
   CHECK_EQ(settled, 5);
   std::vector<uint32_t> due;
-  tx.due(1500, 1000, due);  // before the RTO: only SACK-gap resends
+  tx.due(1500, 1000, due, 600);  // holes, but out for less than the reordering window
+  CHECK(due.empty());
+  tx.due(1500, 1000, due, 500);  // before the RTO: only SACK-gap resends
   CHECK(std::find(due.begin(), due.end(), 10u) != due.end());
   CHECK(std::find(due.begin(), due.end(), 11u) != due.end());
   CHECK(std::find(due.begin(), due.end(), 12u) == due.end());  // SACKed
