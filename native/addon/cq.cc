@@ -21,6 +21,13 @@ constexpr uint64_t kMaxInterval = 8;
 constexpr uint64_t kSpinNs = 2'000'000;
 // The same with nothing in flight (auto progress): only a reaction to a completion.
 constexpr uint64_t kIdleSpinNs = 250'000;
+// Large transfers complete further apart than kSpinNs: a 4 MiB write takes 2-4 ms at
+// loopback speed and much longer on a loaded host. Ending the spin between two of them
+// hands the data path to the provider's thread and takes it back at the next completion,
+// so the quiet time allowed grows with the largest op of the spin, as if it moved at no
+// less than 250 MB/s, up to kMaxSpinExtraNs.
+constexpr uint64_t kSpinNsPerByte = 4;
+constexpr uint64_t kMaxSpinExtraNs = 20'000'000;
 constexpr size_t kChunk = 64;  // records the pool grows by
 // Longest a spinning CQ holds the loop in one turn while it waits for a completion.
 constexpr uint64_t kInnerSpinNs = 50'000;
@@ -373,6 +380,8 @@ void NCq::CancelEndpoint(Napi::Env env, NEndpoint* ep) {
 void NCq::Track(OpRecord* op) {
   Link(op);
   inflight_++;
+  // A posted receive says nothing about when data comes; what the application sends does.
+  if (!op->IsRecv() && op->len > spinBytes_) spinBytes_ = op->len;
   Active();
   // New work: poll soon again, whatever the back-off had reached.
   if (interval_ > 1 && timerOn_ && timer_) {
@@ -478,6 +487,8 @@ void NCq::HandleEntry(Napi::Env env, const fi_cq_tagged_entry& e, fi_addr_t src)
   if (!op || op->state != OpRecord::kLive) return;
   Unlink(op);
   inflight_--;
+  // A large message just arrived: the next one of a stream is as far away.
+  if (op->IsRecv() && e.len > spinBytes_) spinBytes_ = e.len;
   Complete(env, op, e, src);
 }
 
@@ -653,6 +664,12 @@ void NCq::Active(bool traffic) {
 void NCq::Spin(bool on) {
   if (!spin_ || on == spinOn_) return;
   spinOn_ = on;
+  // A spin that starts while large writes are still in flight (it ended during a long
+  // stall) needs their size again.
+  spinBytes_ = 0;
+  if (on)
+    for (OpRecord* op = live_; op; op = op->next)
+      if (!op->IsRecv() && op->len > spinBytes_) spinBytes_ = op->len;
   if (AddonData* d = data()) d->spinning += on ? 1 : -1;
   if (on) uv_idle_start(spin_, SpinCb);
   else uv_idle_stop(spin_);
@@ -675,7 +692,8 @@ void NCq::SpinCb(uv_idle_t* h) {
   // With nothing in flight the spin lasts only long enough to see the application react to
   // its last completion with a new op: giving the CQ up at once would, with softuet, hand
   // progress to its thread and back on every request/response.
-  if ((!busy && !self->manual_ && idle > kIdleSpinNs) || idle > kSpinNs) {
+  uint64_t limit = kSpinNs + std::min<uint64_t>(self->spinBytes_ * kSpinNsPerByte, kMaxSpinExtraNs);
+  if ((!busy && !self->manual_ && idle > kIdleSpinNs) || idle > limit) {
     self->Spin(false);
     // Read once more and arm the wait fd: from here on the loop sleeps until it fires.
     self->OnLoop();

@@ -170,6 +170,7 @@ class NCq : public Napi::ObjectWrap<NCq>, public Closeable {
   uv_idle_t* spin_ = nullptr;
   bool spinOn_ = false;
   uint64_t lastActive_ = 0;  // uv_hrtime of the last post or completion
+  size_t spinBytes_ = 0;     // largest op posted or received since the spin started
   uint32_t emptyTurns_ = 0;
   Mode mode_ = kPoll;
   // Thread mode: a progress thread blocks in fi_cq_sread and queues what it read; the

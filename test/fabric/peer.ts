@@ -2,9 +2,10 @@
 // and registered memory do not survive fork). Modes:
 //   serve    echo tagged messages, expose a region for write/read, verify on request
 //   idlecpu  post receives, report CPU time used over one idle second
+//   bigidle  stream 4 MiB writes and messages, then the same with receives still posted
 //   idle     open an endpoint and return: the process must exit by itself
 //   inflight post a receive, drop the IPC channel: the process must stay until it lands
-import { F, firstDiff, infoFor, pattern } from './helpers.js';
+import { F, firstDiff, infoFor, MiB, openPair, pattern } from './helpers.js';
 
 const [mode, provider] = process.argv.slice(-2) as [string, string];
 type Msg = { type: string; [k: string]: unknown };
@@ -106,6 +107,36 @@ async function idleCpu(): Promise<void> {
   process.disconnect();
 }
 
+// Large transfers lengthen how long the loop keeps reading the CQ after a completion;
+// once they are over the process must go back to sleep all the same.
+async function bigIdle(): Promise<void> {
+  const info = infoFor(provider);
+  if (!info) throw new Error(`no ${provider}`);
+  const p = openPair(info);
+  const src = p.domain.allocBuffer(4 * MiB);
+  const dst = p.domain.allocBuffer(8 * MiB);
+  const mr = p.domain.register(dst, ['remote-write', 'recv']);
+  const remote = mr.remote(0, 4 * MiB);
+  const writes = [];
+  for (let i = 0; i < 4; i++) writes.push(p.a.write(src, p.fb, remote));
+  await Promise.all(writes);
+  const big = { mr, offset: 4 * MiB, length: 4 * MiB };
+  const got = p.b.recv(big);
+  await p.a.send(src, p.fb);
+  await got;
+  const recvs = [p.b.recv(big), p.b.trecv(Buffer.alloc(64), 7n)];
+  await new Promise((r) => setTimeout(r, 300));
+  const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, 1000));
+  const c = process.cpuUsage(c0);
+  const wall = Number(process.hrtime.bigint() - t0) / 1e3;
+  send({ type: 'cpu', fraction: (c.user + c.system) / wall });
+  p.close();
+  await Promise.allSettled(recvs);
+  process.disconnect();
+}
+
 async function idle(): Promise<void> {
   const { ep } = open();
   send({ type: 'hello', address: ep.address.toString('hex') });
@@ -123,7 +154,7 @@ async function inflight(): Promise<void> {
   process.stdout.write(`got ${buf.subarray(0, c.length).toString()}\n`);
 }
 
-const modes: Record<string, () => Promise<void>> = { serve, idlecpu: idleCpu, idle, inflight };
+const modes: Record<string, () => Promise<void>> = { serve, idlecpu: idleCpu, bigidle: bigIdle, idle, inflight };
 modes[mode]!().catch((e: unknown) => {
   process.stderr.write(`peer ${mode}: ${(e as Error).stack ?? String(e)}\n`);
   process.exit(3);

@@ -176,6 +176,16 @@ describe('process lifetime and idle cost', () => {
     expect(m.fraction as number).toBeLessThan(0.05);
   }, 30_000);
 
+  // net is left out: its wait fd stays readable after such a message (lib/fabric/README.md,
+  // known problem), so the loop wakes on every turn.
+  it.each(providers.filter((p) => p !== 'net'))('after 4 MiB transfers, posted receives cost under 5%% of a core again (%s)', async (prov) => {
+    const peer = new Peer('bigidle', prov);
+    const m = await peer.expect('cpu');
+    await withTimeout(peer.exited, 20_000, 'bigidle exit');
+    process.stdout.write(`[fabric tests] idle CPU after 4 MiB transfers on ${prov}: ${((m.fraction as number) * 100).toFixed(2)}% of a core\n`);
+    expect(m.fraction as number).toBeLessThan(0.05);
+  }, 40_000);
+
   it('a process whose endpoint is idle exits by itself', async () => {
     const peer = new Peer('idle', provider);
     await peer.expect('hello');
