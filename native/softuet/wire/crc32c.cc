@@ -275,7 +275,9 @@ uint32_t crc32c_update_portable(uint32_t c, const uint8_t* p, size_t n) {
 
 uint32_t crc32c_update(uint32_t state, const uint8_t* p, size_t n) {
 #if defined(__x86_64__)
-  if (n >= kFoldMin && have_vpclmul()) return fold_vpclmul<false>(state, p, n, nullptr);
+  // d is never written without Copy, but it is offset like p, and offsetting a null
+  // pointer is undefined: hand it p.
+  if (n >= kFoldMin && have_vpclmul()) return fold_vpclmul<false>(state, p, n, const_cast<uint8_t*>(p));
   if (have_sse42()) return update_sse42(state, p, n);
 #endif
   return crc32c_update_portable(state, p, n);
