@@ -827,10 +827,7 @@ void Engine::drop_tgt(TgtPdc *t) {
 void Engine::handle_req(const uint8_t *b, size_t len, const sockaddr_in &src) {
   // prewrite_dst may have decoded this packet's headers already.
   RxHdr &h = rx_hdr_;
-  if (!h.valid) {
-    h.n = get_req(b, len, h.r, h.nh);
-    h.m = h.n && h.nh == NH_REQ_STD ? get_ses(b + h.n, len - h.n, h.s) : 0;
-  }
+  if (!h.valid) h.decode(b, len);
   h.valid = false;
   const PdsReq &r = h.r;
   const SesStd &s = h.s;
@@ -1953,8 +1950,7 @@ void Engine::on_packet(const uint8_t *buf, size_t len, const sockaddr_in &from) 
 uint8_t *Engine::prewrite_dst(const uint8_t *b, size_t len, const sockaddr_in &src, size_t &hdr) {
   // Decoded once: handle_req takes the result if the packet passes its check.
   RxHdr &h = rx_hdr_;
-  h.n = get_req(b, len, h.r, h.nh);
-  h.m = h.n && h.nh == NH_REQ_STD ? get_ses(b + h.n, len - h.n, h.s) : 0;
+  h.decode(b, len);
   h.valid = true;
   const PdsReq &r = h.r;
   const SesStd &s = h.s;

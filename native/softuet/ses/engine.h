@@ -329,6 +329,10 @@ class Engine {
     uint8_t nh = 0;
     pkt::SesStd s;
     size_t n = 0, m = 0;
+    void decode(const uint8_t *b, size_t len) {
+      n = pkt::get_req(b, len, r, nh);
+      m = n && nh == pkt::NH_REQ_STD ? pkt::get_ses(b + n, len - n, s) : 0;
+    }
   } rx_hdr_;
   std::vector<uint64_t> rx_ports_;  // bitmap of request source ports seen (rx_src_ports)
 };
