@@ -15,7 +15,8 @@
  *   FI_SOFTUET_PORT_BASE     first UDP port tried for an endpoint (4793)
  *   FI_SOFTUET_MTU           payload bytes per packet (4096, 256..16000)
  *   FI_SOFTUET_MPR           PSNs in flight per PDC (512, at most 1024)
- *   FI_SOFTUET_RTO_MS        retransmission timeout before backoff (10)
+ *   FI_SOFTUET_RTO_MS        retransmission timeout floor (10); a PDC whose round trips
+ *                            are longer uses SRTT + 4 RTTVAR instead, up to 8x the floor
  *   FI_SOFTUET_UNEXPECTED_MAX  bytes of unexpected sends buffered per endpoint (64 MiB)
  *   FI_SOFTUET_CC            congestion management: "nscc+rccc" (default), "nscc",
  *                            "rccc" or "off". NSCC: a window per PDC gates transmission;

@@ -63,7 +63,8 @@ struct TxPkt {
   void *op = nullptr;      // owner (an initiator operation)
   uint32_t offset = 0;     // byte offset inside the message
   uint32_t len = 0;        // payload bytes (or bytes requested, for reads)
-  uint64_t sent_ns = 0;
+  uint64_t sent_ns = 0;    // timer base: re-armed on RTO recovery, moved by a NACK's pause
+  uint64_t xmit_ns = 0;    // when it last left (RTT samples)
   uint32_t retries = 0;
   bool acked = false;      // retired
   bool delivered = false;  // the target has it, but its response (data) is still due

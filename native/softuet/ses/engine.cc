@@ -149,7 +149,8 @@ struct Engine::InitPdc {
 #endif
   uint16_t ev_cur = 0;       // EV of the train being sent
   uint32_t ev_left = 0;      // packets the train still takes
-  uint64_t srtt_ns = 0;      // smoothed RTT of first transmissions (reordering window)
+  uint64_t srtt_ns = 0;      // smoothed RTT of first transmissions (reordering window, RTO)
+  uint64_t rttvar_ns = 0;    // its mean deviation (RTO)
   uint32_t credit_seen = 0;    // last cumulative credit from the target (quanta, 24 bits)
   uint32_t target_sent = 0;    // last credit_target put on the wire (quanta, 24 bits)
   uint64_t credit_req_ns = 0;  // when demand was last stated (request or CP CREDIT_REQ)
@@ -575,7 +576,7 @@ void Engine::send_req(InitPdc *p, TxOp *op, TxPkt &pk, bool retx) {
       k += op->local.slice(pk.offset, pk.len, iov + 1, IoList::kMax);
     }
   }
-  pk.sent_ns = now_;
+  pk.sent_ns = pk.xmit_ns = now_;
   if (retx) {
     pk.retries++;
     st_.retransmits++;
@@ -696,13 +697,20 @@ void Engine::handle_ack(const uint8_t *b, size_t len, const sockaddr_in &from) {
     p->inflight_bytes = std::max(0.0, p->inflight_bytes - pk.len);
     // A clock read on another thread may trail sent_ns; a wrapped sample would put off
     // SACK-gap recovery until the RTO.
-    if (pk.retries == 0 && (int64_t)(now_ - pk.sent_ns) >= 0) {
-      uint64_t rtt = now_ - pk.sent_ns;
-      p->srtt_ns = p->srtt_ns ? (7 * p->srtt_ns + rtt) / 8 : rtt;
+    if (pk.retries == 0 && (int64_t)(now_ - pk.xmit_ns) >= 0) {
+      uint64_t rtt = std::max<uint64_t>(1, now_ - pk.xmit_ns);  // 0 means no sample yet
+      if (!p->srtt_ns) {
+        p->srtt_ns = rtt;
+        p->rttvar_ns = rtt / 2;
+      } else {
+        uint64_t dev = rtt > p->srtt_ns ? rtt - p->srtt_ns : p->srtt_ns - rtt;
+        p->rttvar_ns = (3 * p->rttvar_ns + dev) / 4;
+        p->srtt_ns = (7 * p->srtt_ns + rtt) / 8;
+      }
     }
 #ifdef SOFTUET_HAVE_NSCC
     if (p->cc && pk.retries == 0)
-      p->cc->onAck(pk.len, std::max(1000.0, (double)(now_ - pk.sent_ns)), false, (double)now_, p->inflight_bytes);
+      p->cc->onAck(pk.len, std::max(1000.0, (double)(now_ - pk.xmit_ns)), false, (double)now_, p->inflight_bytes);
     // The ACK's own source port is the target's endpoint; which EV the acknowledged
     // packet took is known here, per PSN. No ECN on UDP sockets: every ACK is unmarked.
     if (p->ev) p->ev->onAck(pk.ev, false);
@@ -781,7 +789,7 @@ void Engine::handle_nack(const uint8_t *b, size_t len, const sockaddr_in &from) 
     default:
       // Retransmit codes: resend after a short pause rather than at once, so a target
       // out of buffers is not flooded.
-      if (pk && !pk->acked) pk->sent_ns = now_ - cfg_.rto_ns + cfg_.rto_ns / 4;
+      if (pk && !pk->acked) pk->sent_ns = now_ - rto(p) + cfg_.rto_ns / 4;
 #ifdef SOFTUET_HAVE_NSCC
       if (pk && !pk->acked && p->cc) p->cc->onNack(pk->len, (double)now_, false, p->inflight_bytes);
       if (pk && !pk->acked && p->ev) p->ev->onNack(pk->ev);
@@ -2006,7 +2014,10 @@ int Engine::poll_rx(int budget, bool flush_now) {
   while (total < budget) {
     int n = sock_->recv_batch(kRxBatch);
     if (n <= 0) break;
-    if (!total) now_ = now_ns();  // not on an empty poll, which a spinning reader repeats
+    // Every batch, not on an empty poll (which a spinning reader repeats): packets sent
+    // while one batch is handled are ACKed in a later batch of the same call, and a
+    // clock read once per call would give them round trips of zero.
+    now_ = now_ns();
     for (int i = 0; i < n; i++) on_packet(sock_->buf(i), sock_->len(i), sock_->from(i));
     total += n;
     bool last = sock_->drained() || total >= budget;
@@ -2060,13 +2071,25 @@ uint64_t Engine::reorder_window(const InitPdc *p) const {
   return rtt + std::max(rtt / 4, cfg_.base_rtt_ns / 4);
 }
 
+// The configured RTO is a floor, raised to SRTT + 4 RTTVAR (RFC 6298) when round trips
+// are longer: a full window queued behind a descheduled peer on a loaded host takes
+// longer than 10 ms to drain, and a fixed RTO then resends packets that were only
+// waiting. RFC 6298's granularity term is a quarter RTT plus the 1 ms timer pass, so
+// that steady round trips (RTTVAR near 0) do not put the RTO on the ACK's heels.
+// Capped so that a real loss on such a path is still resent within 8 floors.
+uint64_t Engine::rto(const InitPdc *p) const {
+  uint64_t r = p->srtt_ns + std::max(4 * p->rttvar_ns, p->srtt_ns / 4 + 1'000'000);
+  return std::min(std::max(cfg_.rto_ns, r), 8 * cfg_.rto_ns);
+}
+
 void Engine::on_timer(uint64_t now) {
   now_ = now;
   std::vector<InitPdc *> pdcs;
   for (auto &kv : init_by_id_) pdcs.push_back(kv.second);
   for (InitPdc *p : pdcs) {
     due_.clear();
-    p->tx.due(now, cfg_.rto_ns, due_, reorder_window(p));
+    const uint64_t rto_ns = rto(p);
+    p->tx.due(now, rto_ns, due_, reorder_window(p));
     bool failed = false, rto_sent = false, timed_out = false;
     for (uint32_t psn : due_) {
       TxPkt *pk = p->tx.find(psn);
@@ -2076,7 +2099,7 @@ void Engine::on_timer(uint64_t now) {
         failed = true;
         break;
       }
-      if (!pk->delivered && now - pk->sent_ns >= cfg_.rto_ns << std::min<uint32_t>(pk->retries, 6)) {
+      if (!pk->delivered && now - pk->sent_ns >= rto_ns << std::min<uint32_t>(pk->retries, 6)) {
         if (rto_sent) {
           pk->sent_ns = now;  // re-armed: the answer to the first one decides
           continue;
@@ -2089,13 +2112,13 @@ void Engine::on_timer(uint64_t now) {
       }
 #ifdef SOFTUET_HAVE_NSCC
       // One loss event per PDC and pass: the packets of one RTO expiry were lost together.
-      if ((p->cc || p->ev) && !timed_out && now - pk->sent_ns >= cfg_.rto_ns) {
+      if ((p->cc || p->ev) && !timed_out && now - pk->sent_ns >= rto_ns) {
         if (p->cc) p->cc->onTimeout(pk->len, (double)now, p->inflight_bytes);
         if (p->ev) p->ev->onTimeout(pk->ev);
         timed_out = true;
       }
 #endif
-      if (now - pk->sent_ns >= cfg_.rto_ns << std::min<uint32_t>(pk->retries, 6)) st_.retx_rto++;
+      if (now - pk->sent_ns >= rto_ns << std::min<uint32_t>(pk->retries, 6)) st_.retx_rto++;
       else st_.retx_gap++;
       send_req(p, (TxOp *)pk->op, *pk, true);
     }

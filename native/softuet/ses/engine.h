@@ -288,6 +288,7 @@ class Engine {
   void cc_ask_credit(InitPdc *p);
   void cc_fill_req(InitPdc *p, pkt::PdsReq &r);
   uint64_t reorder_window(const InitPdc *p) const;
+  uint64_t rto(const InitPdc *p) const;
   void cc_on_ack(InitPdc *p, const pkt::PdsAck &a);
   void cc_on_req(TgtPdc *t, const pkt::PdsReq &r, size_t plen);
   void cc_fill_ack(TgtPdc *t, pkt::PdsAck &a);
