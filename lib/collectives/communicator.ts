@@ -14,7 +14,7 @@ import {
   DTYPE_SIZE, bytesOf, dtypeOf, isReduceOp, reduceBytes,
   type CollectiveArray, type DType, type ReduceOp,
 } from './dtypes.js';
-import { CollectiveError, type Transport } from './transport.js';
+import { CollectiveError, type RmaOps, type Transport } from './transport.js';
 
 export interface CommunicatorOptions {
   /** Bound on one collective; on expiry the communicator aborts. Default 60 s or NLF_TIMEOUT_MS. */
@@ -814,19 +814,7 @@ export class Communicator {
       const hb = rma.handleBytes;
       // Each rank only decides whether to offer its own memory; the writer follows the
       // offer, so a link is RMA or messages on both of its ends.
-      const mine = new Uint8Array(1 + 2 * hb);
-      if (this.useRma) {
-        try {
-          if (kept) mine.set(rma.expose(scratch, { keep: true }), 1 + hb);
-          else {
-            if (phases.gather) mine.set(rma.expose(work), 1);
-            if (phases.reduce) mine.set(rma.expose(scratch), 1 + hb);
-          }
-          mine[0] = 1;
-        } catch {
-          mine.fill(0);      // this memory cannot be exposed: the left neighbour sends messages instead
-        }
-      }
+      const mine = this.offerOf(rma, kept, scratch, phases.gather ? work : undefined, !!phases.reduce);
       const theirs = new Uint8Array(1 + 2 * hb);
       const ctl = this.tag(seq, 0xffff, 0);
       await Promise.all([t.send(left, ctl, mine), t.recv(right, ctl, theirs)]);
@@ -865,6 +853,29 @@ export class Communicator {
   }
 
   /**
+   * This rank's offer of its memory to writers: [1, work handle, scratch handle], or all
+   * zeros when RMA is off or the memory cannot be exposed (writers then send messages).
+   * A kept scratch is exposed for good and offered alone.
+   */
+  private offerOf(rma: RmaOps, kept: boolean, scratch: Uint8Array, work: Uint8Array | undefined,
+                  withScratch: boolean): Uint8Array {
+    const hb = rma.handleBytes;
+    const mine = new Uint8Array(1 + 2 * hb);
+    if (!this.useRma) return mine;
+    try {
+      if (kept) mine.set(rma.expose(scratch, { keep: true }), 1 + hb);
+      else {
+        if (work) mine.set(rma.expose(work), 1);
+        if (withScratch) mine.set(rma.expose(scratch), 1 + hb);
+      }
+      mine[0] = 1;
+    } catch {
+      mine.fill(0);
+    }
+    return mine;
+  }
+
+  /**
    * ringWire for algorithms in which every rank writes to every other: each rank offers
    * its memory to all peers, and a writer follows each target's offer. The kept scratch
    * and the alternation of its halves work as in ringWire: a writer in collective j has
@@ -889,19 +900,7 @@ export class Communicator {
       theirScratch = this.peerOffer.scratches;
     } else if (rma) {
       const hb = rma.handleBytes;
-      const mine = new Uint8Array(1 + 2 * hb);
-      if (this.useRma) {
-        try {
-          if (kept) mine.set(rma.expose(scratch, { keep: true }), 1 + hb);
-          else {
-            mine.set(rma.expose(work), 1);
-            mine.set(rma.expose(scratch), 1 + hb);
-          }
-          mine[0] = 1;
-        } catch {
-          mine.fill(0);
-        }
-      }
+      const mine = this.offerOf(rma, kept, scratch, work, true);
       const theirs = Array.from({ length: n }, () => new Uint8Array(1 + 2 * hb));
       const ctl = this.tag(seq, 0xffff, 1);
       const ops: Promise<void>[] = [];
