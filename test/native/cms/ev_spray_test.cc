@@ -36,19 +36,7 @@ uint16_t port_of(const Peer &p) {
 
 // 1 MiB write a -> b, then a send b -> a (FI_SOURCE must name b's endpoint).
 void exchange(Pair &p) {
-  size_t n = 1u << 20;
-  std::vector<uint8_t> target(n, 0);
-  auto src = pattern(n, 7);
-  fid_mr *mr = reg(p.b, target.data(), n, FI_REMOTE_WRITE);
-  REQUIRE(mr);
-  int c;
-  REQUIRE(fi_write(p.a.ep, src.data(), n, nullptr, p.a.remote, (uint64_t)(uintptr_t)target.data(), fi_mr_key(mr),
-                   &c) == 0);
-  Comp w;
-  REQUIRE(wait_comp(p.a.txcq, w));
-  CHECK_EQ(w.err, 0);
-  CHECK(memcmp(target.data(), src.data(), n) == 0);
-  fi_close(&mr->fid);
+  write_checked(p.a, p.b, 1u << 20, 7);
 
   auto msg = pattern(64 << 10, 9);
   std::vector<uint8_t> dst(msg.size());

@@ -155,6 +155,23 @@ inline fid_mr *reg(Peer &p, void *buf, size_t len, uint64_t access) {
   return mr;
 }
 
+// Writes n bytes of pattern(seed) from a into zeroed memory registered at b (a.remote)
+// and checks them byte for byte.
+inline void write_checked(Peer &a, Peer &b, size_t n, uint32_t seed) {
+  std::vector<uint8_t> target(n, 0);
+  auto src = pattern(n, seed);
+  fid_mr *mr = reg(b, target.data(), n, FI_REMOTE_WRITE);
+  REQUIRE(mr);
+  int c;
+  REQUIRE(fi_write(a.ep, src.data(), n, nullptr, a.remote, (uint64_t)(uintptr_t)target.data(), fi_mr_key(mr), &c) ==
+          0);
+  Comp w;
+  REQUIRE(wait_comp(a.txcq, w));
+  CHECK_EQ(w.err, 0);
+  CHECK(memcmp(target.data(), src.data(), n) == 0);
+  fi_close(&mr->fid);
+}
+
 inline uint64_t stat(Peer &p, const char *name) {
   fi_softuet_ops *ops = nullptr;
   if (fi_open_ops(&p.dom->fid, FI_SOFTUET_OPS_NAME, 0, (void **)&ops, nullptr)) return ~0ull;
