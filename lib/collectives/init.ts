@@ -51,7 +51,7 @@ export function wantBulkThread(opts: InitOptions, env: NodeJS.ProcessEnv = proce
 }
 
 /**
- * The provider RMA writes should use beside `provider` (undefined: the main one). Only
+ * The provider RMA writes should use beside the main one (undefined: the main one). Only
  * on request: a job asked to run over one provider gets that provider for every byte.
  * On one host, tcp;ofi_rxm beside softuet moves bulk data for less CPU (softuet copies
  * and checksums every byte in user space on both sides; the kernel's TCP costs a
@@ -59,12 +59,10 @@ export function wantBulkThread(opts: InitOptions, env: NodeJS.ProcessEnv = proce
  * that want busbw more than one transport. Every rank must choose alike (connect
  * checks).
  */
-export function wantBulkProvider(opts: InitOptions, provider: string | undefined, size: number,
-                                 env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function wantBulkProvider(opts: InitOptions, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (opts.bulkProvider !== undefined) return opts.bulkProvider ?? undefined;
   const named = env.NLF_BULK_PROVIDER;
-  if (named) return named === 'none' || named === '0' ? undefined : named;
-  return undefined;
+  return named && named !== 'none' && named !== '0' ? named : undefined;
 }
 
 export interface Placement {
@@ -139,7 +137,7 @@ export async function fromEnv(opts: InitOptions = {}): Promise<Communicator> {
       try {
         transport = await FabricTransport.open(place.rank, place.size, {
           provider, node: host, bulkThread: wantBulkThread(opts, env),
-          bulkProvider: wantBulkProvider(opts, provider, place.size, env) ?? '',
+          bulkProvider: wantBulkProvider(opts, env) ?? '',
         });
       } catch (e) {
         if (kind === 'fabric') throw e;

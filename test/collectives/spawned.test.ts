@@ -242,12 +242,10 @@ describe('bulk endpoint policy', () => {
 
   it('RMA over a second provider only when asked', async () => {
     const { wantBulkProvider } = await import('../../lib/collectives/init.js');
-    const here = (n: number) => ({ NLF_LOCAL_SIZE: String(n) });
-    expect(wantBulkProvider({}, undefined, 2, here(2))).toBeUndefined();
-    expect(wantBulkProvider({}, 'softuet', 4, here(4))).toBeUndefined();
-    expect(wantBulkProvider({}, 'softuet', 2, { ...here(2), NLF_BULK_PROVIDER: 'none' })).toBeUndefined();
-    expect(wantBulkProvider({}, 'softuet', 8, { NLF_BULK_PROVIDER: 'tcp;ofi_rxm' })).toBe('tcp;ofi_rxm');
-    expect(wantBulkProvider({ bulkProvider: 'tcp;ofi_rxm' }, 'softuet', 2, {})).toBe('tcp;ofi_rxm');
-    expect(wantBulkProvider({ bulkProvider: null }, 'softuet', 2, { ...here(2), NLF_BULK_PROVIDER: 'tcp;ofi_rxm' })).toBeUndefined();
+    expect(wantBulkProvider({}, { NLF_LOCAL_SIZE: '2' })).toBeUndefined();       // not for a one-host job by itself
+    expect(wantBulkProvider({}, { NLF_BULK_PROVIDER: 'none' })).toBeUndefined();
+    expect(wantBulkProvider({}, { NLF_BULK_PROVIDER: 'tcp;ofi_rxm' })).toBe('tcp;ofi_rxm');
+    expect(wantBulkProvider({ bulkProvider: 'tcp;ofi_rxm' }, {})).toBe('tcp;ofi_rxm');
+    expect(wantBulkProvider({ bulkProvider: null }, { NLF_BULK_PROVIDER: 'tcp;ofi_rxm' })).toBeUndefined();
   });
 });

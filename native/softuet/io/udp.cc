@@ -23,9 +23,8 @@ double env_pct(const char *name) {
 }
 constexpr size_t kMaxDgram = 65536;
 constexpr int kBatch = 32;
-// One GSO send: the kernel's segment limit, and an IPv4 datagram's payload limit.
+// One GSO send: the kernel's segment limit (the byte limit is UdpSock::kGsoMaxBytes).
 constexpr int kGsoMaxSegs = 64;
-constexpr size_t kGsoMaxBytes = 65000;
 }  // namespace
 
 FaultConfig FaultConfig::from_env() {

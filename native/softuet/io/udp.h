@@ -77,6 +77,8 @@ class UdpSock {
   static constexpr int kQueue = 64;      // datagrams per flush
   static constexpr size_t kCopyMax = 256;
   static constexpr int kIovPer = 12;     // iovecs one datagram may have
+  // Payload bytes one GSO send carries at most: IPv4's datagram limit, rounded down.
+  static constexpr size_t kGsoMaxBytes = 65000;
 
  private:
   ssize_t raw_send(const sockaddr_in &to, const iovec *iov, int n, int src = -1);

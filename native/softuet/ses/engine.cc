@@ -257,10 +257,10 @@ EngineConfig EngineConfig::from_env() {
   size_t paths = std::min<size_t>(64, std::max<size_t>(1, env_size("FI_SOFTUET_EV_PATHS", 4)));
   while (paths & (paths - 1)) paths &= paths - 1;
   c.ev_paths = (uint32_t)paths;
-  // One GSO send carries at most ~65000 bytes; a train that fills it goes out as one.
+  // A train that fills one GSO send goes out as one.
   constexpr size_t kReqOverhead = PDS_REQ_LEN + 4 + SES_STD_LEN + CRC_LEN;
   c.ev_train = (uint32_t)env_size("FI_SOFTUET_EV_TRAIN", 0);
-  if (!c.ev_train) c.ev_train = (uint32_t)std::max<size_t>(1, 65000 / (c.mtu + kReqOverhead));
+  if (!c.ev_train) c.ev_train = (uint32_t)std::max<size_t>(1, UdpSock::kGsoMaxBytes / (c.mtu + kReqOverhead));
   c.ev_train = std::min<uint32_t>(c.ev_train, 64);
   return c;
 }

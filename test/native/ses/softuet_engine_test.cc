@@ -39,6 +39,15 @@ TxOp *op(OpKind k, std::vector<uint8_t> &buf, size_t len) {
   return o;
 }
 
+// Exposes mem at b under key 0x9 (remote write) and returns a write of data's first
+// len bytes to its start.
+TxOp *write_to_b(Net &n, std::vector<uint8_t> &mem, std::vector<uint8_t> &data, size_t len) {
+  n.hb.mrs[0x9] = MrView{mem.data(), 0, mem.size(), FI_REMOTE_WRITE};
+  TxOp *w = op(OpKind::WRITE, data, len);
+  w->key = 0x9;
+  return w;
+}
+
 RecvEntry *recv(std::vector<uint8_t> &buf, void *ctx) {
   auto *r = new RecvEntry;
   r->context = ctx;
@@ -492,10 +501,7 @@ TEST_CASE(late_ack_of_original_resends_nothing) {
   Net n(c);
   size_t len = 4096 * 64;
   std::vector<uint8_t> mem(len), data = pattern(len, 3);
-  n.hb.mrs[0x9] = MrView{mem.data(), 0, len, FI_REMOTE_WRITE};
-  TxOp *w = op(OpKind::WRITE, data, len);
-  w->key = 0x9;
-  REQUIRE(n.a.post(w) == 0);
+  REQUIRE(n.a.post(write_to_b(n, mem, data, len)) == 0);
   auto originals = std::move(n.a.sent);
   n.a.sent.clear();
   REQUIRE(originals.size() == 64u);
@@ -570,10 +576,7 @@ void sprayed_write(bool lose_one) {
   Net &n = pn.n;
   size_t len = 4096 * 1024;
   std::vector<uint8_t> mem(len), data = pattern(len, 5);
-  n.hb.mrs[0x9] = MrView{mem.data(), 0, len, FI_REMOTE_WRITE};
-  TxOp *w = op(OpKind::WRITE, data, len);
-  w->key = 0x9;
-  REQUIRE(n.a.post(w) == 0);
+  REQUIRE(n.a.post(write_to_b(n, mem, data, len)) == 0);
   pn.t = Engine::now_ns();  // the engines' clock from here on: never behind the post
   int ticks = 0;
   while (n.ha.tx.empty() && ticks++ < 20000) pn.step([&](size_t i) { return lose_one && i == 300; });
@@ -608,10 +611,8 @@ TEST_CASE(rto_follows_long_round_trips) {
   Net &n = pn.n;
   size_t len = 1024 * 1024;
   std::vector<uint8_t> mem(len), data = pattern(len, 6);
-  n.hb.mrs[0x9] = MrView{mem.data(), 0, len, FI_REMOTE_WRITE};
   auto write = [&](size_t bytes, std::function<bool(size_t)> drop) {
-    TxOp *w = op(OpKind::WRITE, data, bytes);
-    w->key = 0x9;
+    TxOp *w = write_to_b(n, mem, data, bytes);
     size_t done = n.ha.tx.size();
     // post() stamps packets with the real clock, which the ticks (1 ms each) run ahead
     // of: wait for it, so that no packet looks older than it is.
