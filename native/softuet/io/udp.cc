@@ -239,11 +239,14 @@ size_t UdpSock::flush_queue() {
   int first[kQueue], count[kQueue];
   alignas(cmsghdr) char ctl[kQueue][CMSG_SPACE(sizeof(uint16_t))];
   int nm = 0;
-  for (int i = 0; i < nq_;) {
+  // Datagrams from lead_ on go first (lead_next); a run never spans the two ranges.
+  const int lo[2] = {lead_, 0}, hi[2] = {nq_, lead_};
+  for (int range = 0; range < 2; range++)
+  for (int i = lo[range], end = hi[range]; i < end;) {
     int j = i + 1;
     size_t total = q_[i].len;
     if (gso_) {
-      while (j < nq_ && j - i < kGsoMaxSegs && q_[j].len <= q_[i].len && total + q_[j].len <= kGsoMaxBytes &&
+      while (j < end && j - i < kGsoMaxSegs && q_[j].len <= q_[i].len && total + q_[j].len <= kGsoMaxBytes &&
              q_[j].to.sin_addr.s_addr == q_[i].to.sin_addr.s_addr && q_[j].to.sin_port == q_[i].to.sin_port &&
              q_[j].src == q_[i].src) {
         total += q_[j].len;
@@ -311,6 +314,7 @@ size_t UdpSock::flush_queue() {
   }
   nq_ = 0;
   nqiov_ = 0;
+  lead_ = 0;
   return lost;
 }
 
