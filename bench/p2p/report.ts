@@ -56,6 +56,25 @@ export function makeRow(op: Op, bytes: number, iters: number, pairs: number, tim
   };
 }
 
+/**
+ * Folds the same run measured in several rounds into one: per size the row with the
+ * median bandwidth (for ping-pong the median latency, the same order), so a provider
+ * measured at a busy moment in one round does not decide its ratio. Any mismatch or
+ * error in a round stays visible.
+ */
+export function medianOfRounds(rounds: Run[]): Run {
+  if (rounds.length === 0) throw new Error('medianOfRounds: no runs');
+  const sizes = [...new Set(rounds.flatMap((r) => r.rows.map((row) => row.bytes)))].sort((a, b) => a - b);
+  const rows = sizes.map((bytes) => {
+    const all = rounds.flatMap((r) => r.rows.filter((row) => row.bytes === bytes));
+    const sorted = [...all].sort((a, b) => a.mb_per_sec - b.mb_per_sec);
+    const mid = sorted[Math.floor((sorted.length - 1) / 2)];
+    return all.some((row) => row.check !== 'ok') ? { ...mid, check: 'mismatch' as const } : mid;
+  });
+  const error = rounds.find((r) => r.error)?.error;
+  return { ...rounds[0], rows, ...(error ? { error } : {}) };
+}
+
 /** fabtests' short units: 4k, 1m for bytes (base 1024), 10k for counts (base 1000). */
 export function human(v: number, base = 1024): string {
   const units = ['', 'k', 'm', 'g', 't'];

@@ -8,7 +8,7 @@ import { binDir, fiBench, probe, udpLimit, type Probe } from './native.js';
 import { nodeRun } from './node.js';
 import { loadBinding } from './node-peer.js';
 import {
-  formatRatioTable, formatRun, formatScaling, formatUdp, formatUdpFraction, OPS, parseSizes,
+  formatRatioTable, formatRun, formatScaling, formatUdp, formatUdpFraction, medianOfRounds, OPS, parseSizes,
   type Op, type Run, type ScalingPoint, type UdpRow,
 } from './report.js';
 
@@ -21,6 +21,8 @@ const USAGE = `usage: node dist/bench/p2p/run.js [options]
   --seconds S          target time per size (default 0.3; --quick 0.1)
   --window N           ops in flight for bandwidth (default 64)
   --reps N             measured runs per size, median reported (default 3; --quick 1)
+  --rounds R           measure every provider and op R times in turn and report the
+                       per-size median over rounds (default 1)
   --no-node            native only
   --no-batch           skip the Node batch-form runs (write/send/tsend up to 4 KiB)
   --no-udp             skip the UDP limit
@@ -51,6 +53,7 @@ async function main(): Promise<number> {
       seconds: { type: 'string' },
       window: { type: 'string' },
       reps: { type: 'string' },
+      rounds: { type: 'string' },
       'no-node': { type: 'boolean', default: false },
       'no-batch': { type: 'boolean', default: false },
       'no-udp': { type: 'boolean', default: false },
@@ -71,6 +74,8 @@ async function main(): Promise<number> {
   if (!Number.isInteger(window) || window < 1 || window > 4096) throw new Error('--window must be an integer in [1, 4096]');
   const reps = values.reps ? Number(values.reps) : values.quick ? 1 : 3;
   if (!Number.isInteger(reps) || reps < 1 || reps > 100) throw new Error('--reps must be an integer in [1, 100]');
+  const rounds = values.rounds ? Number(values.rounds) : 1;
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) throw new Error('--rounds must be an integer in [1, 50]');
   const ops = (values.ops?.split(',') ?? [...OPS]) as Op[];
   for (const op of ops) if (!OPS.includes(op)) throw new Error(`unknown op '${op}' (${OPS.join(', ')})`);
   const explicit = values.providers !== undefined;
@@ -109,7 +114,7 @@ async function main(): Promise<number> {
 
   log(`# node-libfabric p2p bench  ${report.date}`);
   log(`# libfabric ${report.libfabric}  cpus ${report.cpus}  load ${report.loadavg.map((l) => l.toFixed(2)).join(' ')}  node ${report.node}`);
-  log(`# providers ${providers.join(', ') || '(none)'}  ops ${ops.join(',')}  sizes ${sizes.length}  ${seconds} s/size x ${reps} (median)  window ${window}`);
+  log(`# providers ${providers.join(', ') || '(none)'}  ops ${ops.join(',')}  sizes ${sizes.length}  ${seconds} s/size x ${reps} (median)${rounds > 1 ? ` x ${rounds} rounds (median)` : ''}  window ${window}`);
   log(`# native: ${report.binDir}/fi_bench (client + server process)  node: ${nodeOk ? 'lib/fabric, one child process per side' : `skipped (${report.nodeError ?? '--no-node'})`}`);
   if (providers.length === 0) {
     log('# nothing to run: no provider available');
@@ -125,23 +130,33 @@ async function main(): Promise<number> {
   const udpOpts = { dgrams: [4096, 9000, 65000], message: 1 << 20, seconds: Math.max(0.2, seconds * 2), reps };
   const udpBefore = values['no-udp'] ? undefined : await udpLimit(udpOpts);
 
-  for (const provider of providers) {
-    for (const op of ops) {
-      const native = await fiBench({ provider, op, sizes, window, seconds, reps });
-      report.runs.push(native);
-      log('\n' + formatRun(native));
-      if (nodeOk) {
-        const node = await nodeRun({ provider, op, sizes, window, seconds, reps, batch: false });
-        report.runs.push(node);
-        log('\n' + formatRun(node));
-        const small = sizes.filter((s) => s <= 4096);
-        if (!values['no-batch'] && small.length > 0 && (op === 'write' || op === 'send' || op === 'tsend')) {
-          const batch = await nodeRun({ provider, op, sizes: small, window, seconds, reps, batch: true });
-          report.runs.push(batch);
-          log('\n' + formatRun(batch));
+  // Rounds visit every provider and op in turn, so that a slow stretch of this machine
+  // lands on all of them instead of on whichever ran then.
+  const measured = new Map<string, Run[]>();
+  const keep = (r: Run): void => {
+    const key = `${r.impl}|${r.provider}|${r.op}`;
+    measured.set(key, [...(measured.get(key) ?? []), r]);
+    if (rounds === 1) log('\n' + formatRun(r));
+  };
+  for (let round = 1; round <= rounds; round++) {
+    for (const provider of providers) {
+      for (const op of ops) {
+        keep(await fiBench({ provider, op, sizes, window, seconds, reps }));
+        if (nodeOk) {
+          keep(await nodeRun({ provider, op, sizes, window, seconds, reps, batch: false }));
+          const small = sizes.filter((s) => s <= 4096);
+          if (!values['no-batch'] && small.length > 0 && (op === 'write' || op === 'send' || op === 'tsend')) {
+            keep(await nodeRun({ provider, op, sizes: small, window, seconds, reps, batch: true }));
+          }
         }
       }
     }
+    if (rounds > 1) log(`# round ${round}/${rounds} done  load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  }
+  for (const runs of measured.values()) {
+    const r = medianOfRounds(runs);
+    report.runs.push(r);
+    if (rounds > 1) log('\n' + formatRun(r) + `\n   (median of ${runs.length} rounds)`);
   }
 
   if (!values['no-udp']) {

@@ -1,7 +1,7 @@
 // The pure core of bench/p2p: sizes, units, row figures and ratios.
 import { describe, expect, it } from 'vitest';
 import {
-  compare, formatRatioTable, formatRun, human, makeRow, parseSize, parseSizes, patternByte, type Run,
+  compare, formatRatioTable, formatRun, human, makeRow, medianOfRounds, parseSize, parseSizes, patternByte, type Run,
 } from '../../bench/p2p/report.js';
 
 describe('sizes and units', () => {
@@ -78,5 +78,19 @@ describe('rows and ratios', () => {
     bad.rows[0].check = 'mismatch';
     expect(formatRun(bad)).toContain('DATA MISMATCH');
     expect(formatRatioTable('x', [{ name: 'send', a: failed, b: bad }])).toContain('nothing to compare');
+  });
+
+  it('takes the per-size median over rounds and keeps every mismatch and error', () => {
+    const r1 = run('native', 'write', [[8, 0.3], [65536, 0.1]]);
+    const r2 = run('native', 'write', [[8, 0.1], [65536, 0.5]]);
+    const r3 = run('native', 'write', [[8, 0.2], [65536, 0.2]]);
+    const m = medianOfRounds([r1, r2, r3]);
+    expect(m.rows.map((row) => row.time)).toEqual([0.2, 0.2]);
+    // an even count takes the slower of the middle two: the figure is never flattered
+    expect(medianOfRounds([r1, r2]).rows.map((row) => row.time)).toEqual([0.3, 0.5]);
+    r2.rows[1].check = 'mismatch';
+    expect(medianOfRounds([r1, r2, r3]).rows[1].check).toBe('mismatch');
+    expect(medianOfRounds([r1, { ...r3, error: 'boom' }]).error).toBe('boom');
+    expect(() => medianOfRounds([])).toThrow(/no runs/);
   });
 });
