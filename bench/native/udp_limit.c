@@ -9,6 +9,11 @@
  * a super-datagram segmented by the kernel with UDP_SEGMENT, received with UDP_GRO).
  * The receiver checks the payload of its last batch; a mismatch exits with status 3.
  *
+ * Mode tcp is the peer row: the same pattern streamed over one TCP connection in
+ * writes of -m bytes (no datagram size; one row), which is what libfabric's tcp and net
+ * providers stand on. On some kernels loopback TCP moves bytes faster than UDP can,
+ * and then no UDP transport can reach a given multiple of a TCP provider.
+ *
  * As a ceiling, each row is the best of -r runs (noise from other load only lowers it),
  * and with --pin the sender and the receiver run on different CPUs (on a quiet machine
  * that keeps them from time-slicing one CPU; under other load it is slower than
@@ -18,6 +23,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -45,8 +51,8 @@
 #define SUPER_MAX 65000 /* payload of one GSO super-datagram (IPv4 limit is 65507) */
 #define END_LEN 1       /* end-of-run markers are one byte; data datagrams are larger */
 
-enum mode { MODE_MMSG, MODE_GSO };
-static const char *const mode_names[] = {"mmsg", "gso"};
+enum mode { MODE_MMSG, MODE_GSO, MODE_TCP, NMODES };
+static const char *const mode_names[] = {"mmsg", "gso", "tcp"};
 
 static struct {
 	size_t dgrams[MAX_SIZES];
@@ -54,7 +60,7 @@ static struct {
 	size_t message;
 	int batch;
 	double seconds;
-	bool modes[2];
+	bool modes[NMODES];
 	bool json;
 	bool pin;
 	int reps;
@@ -381,6 +387,111 @@ static struct row run(enum mode mode, size_t dgram)
 	return row;
 }
 
+/* TCP stream peer: the receiver counts bytes from the first to the last read and
+ * checks the start of every read against the pattern at its stream offset. */
+static void tcp_receiver(int out, int lfd)
+{
+	pin_to(cpu_last);
+	int fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		die("accept: %s", strerror(errno));
+	big_buffers(fd, SO_RCVBUF, SO_RCVBUFFORCE);
+	size_t buflen = 1u << 20, period = o.message;
+	uint8_t *buf = malloc(buflen);
+	if (!buf)
+		die("out of memory");
+	struct rx_result r = {.ok = 1};
+	double first = 0, last = 0;
+	uint64_t off = 0;
+	for (;;) {
+		ssize_t n = recv(fd, buf, buflen, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die("recv: %s", strerror(errno));
+		if (n == 0)
+			break;
+		double t = now_s();
+		if (!first)
+			first = t;
+		last = t;
+		size_t k = (size_t)n < 64 ? (size_t)n : 64;
+		for (size_t i = 0; i < k; i++)
+			if (buf[i] != pattern((off + i) % period, period))
+				r.ok = 0;
+		r.checked++;
+		off += (uint64_t)n;
+	}
+	r.bytes = off;
+	r.dgrams = 0;
+	r.seconds = last - first;
+	xwrite(out, &r, sizeof(r));
+	exit(0);
+}
+
+static struct row run_tcp(void)
+{
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 1) ||
+	    getsockname(lfd, (struct sockaddr *)&a, &alen))
+		die("tcp listen: %s", strerror(errno));
+	int p[2];
+	if (pipe(p))
+		die("pipe: %s", strerror(errno));
+	pid_t child = fork();
+	if (child < 0)
+		die("fork: %s", strerror(errno));
+	if (child == 0) {
+		close(p[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		tcp_receiver(p[1], lfd);
+	}
+	close(p[1]);
+	close(lfd);
+	pin_to(cpu_first);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)))
+		die("tcp connect: %s", strerror(errno));
+	big_buffers(fd, SO_SNDBUF, SO_SNDBUFFORCE);
+	size_t unit = o.message;
+	uint8_t *payload = malloc(unit);
+	if (!payload)
+		die("out of memory");
+	for (size_t i = 0; i < unit; i++)
+		payload[i] = pattern(i, unit);
+	uint64_t tx_bytes = 0;
+	double t0 = now_s(), end = t0 + o.seconds, t1 = t0;
+	while (t1 < end) {
+		size_t done = 0;
+		while (done < unit) {
+			ssize_t r = send(fd, payload + done, unit - done, 0);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				die("send: %s", strerror(errno));
+			done += (size_t)r;
+		}
+		tx_bytes += unit;
+		t1 = now_s();
+	}
+	shutdown(fd, SHUT_WR);
+	struct rx_result rr;
+	xread(p[0], &rr, sizeof(rr));
+	int status;
+	waitpid(child, &status, 0);
+	close(p[0]);
+	close(fd);
+	free(payload);
+	struct row row = {.mode = MODE_TCP, .dgram = unit, .rx_bytes = rr.bytes,
+			  .seconds = rr.seconds, .ok = rr.ok && rr.checked > 0 && rr.bytes == tx_bytes,
+			  .checked = rr.checked};
+	row.tx_mbps = (double)tx_bytes / (t1 - t0) / 1e6;
+	row.rx_mbps = rr.seconds > 0 ? (double)rr.bytes / rr.seconds / 1e6 : 0;
+	return row;
+}
+
 static size_t parse_size(const char *s)
 {
 	char *end;
@@ -399,12 +510,13 @@ static size_t parse_size(const char *s)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: udp_limit [-s dgram,...] [-m message] [-b batch] [-M mmsg,gso] "
+	fprintf(f, "usage: udp_limit [-s dgram,...] [-m message] [-b batch] [-M mmsg,gso,tcp] "
 		   "[-T seconds] [--timeout s] [--json]\n"
 		   "  -s sizes    datagram payload sizes, 64..65000 (default 4096,9000,65000)\n"
 		   "  -m bytes    message size the stream is cut into (default 1m)\n"
 		   "  -b batch    datagrams per sendmmsg/recvmmsg (default 32, max %d)\n"
-		   "  -M modes    mmsg, gso or both (default mmsg,gso)\n"
+		   "  -M modes    any of mmsg, gso, tcp (default mmsg,gso); tcp is one row:\n"
+		   "              a TCP stream written in -m byte sends, the peer TCP providers use\n"
 		   "  -T seconds  sending time per run (default 0.5)\n"
 		   "  -r reps     runs per row, the best is reported (default 1)\n"
 		   "  --pin       sender on the first allowed CPU, receiver on the last\n"
@@ -449,14 +561,16 @@ int main(int argc, char **argv)
 				die("batch must be in [1, %d]", MAX_BATCH);
 			break;
 		case 'M':
-			o.modes[0] = o.modes[1] = false;
+			memset(o.modes, 0, sizeof(o.modes));
 			for (t = strtok_r(optarg, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 				if (!strcmp(t, "mmsg"))
 					o.modes[MODE_MMSG] = true;
 				else if (!strcmp(t, "gso"))
 					o.modes[MODE_GSO] = true;
+				else if (!strcmp(t, "tcp"))
+					o.modes[MODE_TCP] = true;
 				else
-					die("unknown mode '%s' (mmsg, gso)", t);
+					die("unknown mode '%s' (mmsg, gso, tcp)", t);
 			}
 			break;
 		case 'T':
@@ -497,14 +611,14 @@ int main(int argc, char **argv)
 		       o.pin && cpu_first != cpu_last ? " pinned" : "", "mode", "dgram",
 		       "tx MB/sec", "MB/sec", "loss", "check");
 	fflush(stdout);
-	for (int m = 0; m < 2; m++) {
+	for (int m = 0; m < NMODES; m++) {
 		if (!o.modes[m])
 			continue;
-		for (int i = 0; i < o.ndgrams; i++) {
-			struct row r = run((enum mode)m, o.dgrams[i]);
+		for (int i = 0; i < (m == MODE_TCP ? 1 : o.ndgrams); i++) {
+			struct row r = m == MODE_TCP ? run_tcp() : run((enum mode)m, o.dgrams[i]);
 			all_ok = all_ok && r.ok;
 			for (int k = 1; k < o.reps; k++) {
-				struct row x = run((enum mode)m, o.dgrams[i]);
+				struct row x = m == MODE_TCP ? run_tcp() : run((enum mode)m, o.dgrams[i]);
 				all_ok = all_ok && x.ok;
 				if (x.rx_mbps > r.rx_mbps)
 					r = x;

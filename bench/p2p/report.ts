@@ -196,7 +196,7 @@ export function formatRatioTable(title: string, columns: Array<{ name: string; a
 }
 
 export function formatUdp(rows: UdpRow[]): string {
-  const lines = ['## UDP loopback limit (udp_limit, 127.0.0.1)',
+  const lines = ['## Loopback limit (udp_limit, 127.0.0.1; tcp: one TCP stream, what the tcp providers stand on)',
     pad('mode', 6) + pad('dgram', 8) + pad('message', 9) + pad('tx MB/sec', 12, true) +
       pad('MB/sec', 12, true) + pad('loss', 8, true) + '  check'];
   for (const r of rows) {
@@ -207,17 +207,17 @@ export function formatUdp(rows: UdpRow[]): string {
   return lines.join('\n');
 }
 
-/** softuet's 1 MiB write bandwidth as a fraction of each UDP limit row. */
+/** A provider's 1 MiB write bandwidth as a fraction of each loopback limit row. */
 export function formatUdpFraction(write: Run | undefined, udp: UdpRow[], bytes = 1 << 20): string {
   const row = write?.rows.find((r) => r.bytes === bytes);
-  const lines = [`## ${write?.provider ?? 'softuet'} ${write?.op ?? 'write'} at ${human(bytes)} / UDP limit`];
+  const lines = [`## ${write?.provider ?? 'softuet'} ${write?.op ?? 'write'} at ${human(bytes)} / loopback limit`];
   if (!row || udp.length === 0) {
     lines.push('   (nothing to compare)');
     return lines.join('\n');
   }
-  lines.push(pad('mode', 6) + pad('dgram', 8) + pad('UDP MB/sec', 12, true) + pad('fraction', 10, true));
+  lines.push(pad('mode', 6) + pad('dgram', 8) + pad('limit MB/sec', 13, true) + pad('fraction', 10, true));
   for (const u of udp) {
-    lines.push(pad(u.mode, 6) + pad(String(u.dgram), 8) + pad(u.mb_per_sec.toFixed(1), 12, true) +
+    lines.push(pad(u.mode, 6) + pad(String(u.dgram), 8) + pad(u.mb_per_sec.toFixed(1), 13, true) +
       pad((row.mb_per_sec / u.mb_per_sec).toFixed(2), 10, true));
   }
   return lines.join('\n');

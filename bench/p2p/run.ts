@@ -25,7 +25,7 @@ const USAGE = `usage: node dist/bench/p2p/run.js [options]
                        per-size median over rounds (default 1)
   --no-node            native only
   --no-batch           skip the Node batch-form runs (write/send/tsend up to 4 KiB)
-  --no-udp             skip the UDP limit
+  --no-udp             skip the loopback limits (UDP and the TCP stream)
   --scaling            also 1,2,4,8 pairs and 1,16,64 in flight (write at 64k and 1m)
   --json FILE          write every result to FILE
 Programs are taken from $NLF_BIN_DIR (default build/native/bin).`;
@@ -127,7 +127,7 @@ async function main(): Promise<number> {
   // The UDP limit is a ceiling that other load only lowers: it is measured before and
   // after the providers and each row keeps the better of the two, so a busy moment at
   // the end does not flatter the fractions.
-  const udpOpts = { dgrams: [4096, 9000, 65000], message: 1 << 20, seconds: Math.max(0.2, seconds * 2), reps };
+  const udpOpts = { dgrams: [4096, 9000, 65000], message: 1 << 20, seconds: Math.max(0.2, seconds * 2), reps, modes: ['mmsg', 'gso', 'tcp'] };
   const udpBefore = values['no-udp'] ? undefined : await udpLimit(udpOpts);
 
   // Rounds visit every provider and op in turn, so that a slow stretch of this machine
@@ -206,6 +206,12 @@ async function main(): Promise<number> {
         ops.map((op) => ({ name: op, a: find('native', lead, op), b: find('native', peer, op) }))));
     }
     if (report.udp.length > 0) log('\n' + formatUdpFraction(find('native', lead, 'write'), report.udp));
+    // The TCP providers against their own ceiling, a TCP stream: with softuet against
+    // UDP above, it shows how much of a ratio between them is the kernel's.
+    const tcpRow = report.udp.filter((u) => u.mode === 'tcp');
+    for (const peer of ['tcp;ofi_rxm', 'net'].filter((p) => providers.includes(p))) {
+      if (tcpRow.length > 0) log('\n' + formatUdpFraction(find('native', peer, 'write'), tcpRow));
+    }
   } else {
     if (providers.includes('tcp;ofi_rxm') && providers.includes('net')) {
       log('\n' + formatRatioTable('net/tcp;ofi_rxm, native (softuet not available)',

@@ -103,6 +103,21 @@ describe('udp_limit', () => {
     }
   });
 
+  it('streams the same pattern over one TCP connection as the peer row, every byte counted', async () => {
+    const r = await runBin('udp_limit', ['-s', '4096,9000', '-m', '256k', '-M', 'gso,tcp', '-T', '0.1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { rows: Array<{ mode: string; dgram: number; mb_per_sec: number; tx_mb_per_sec: number; loss: number; check: string }> };
+    // one tcp row whatever the datagram sizes, its unit the -m write size
+    expect(j.rows.map((x) => `${x.mode}/${x.dgram}`)).toEqual(['gso/4096', 'gso/9000', 'tcp/262144']);
+    const tcp = j.rows[2];
+    expect(tcp.check).toBe('ok');
+    expect(tcp.loss).toBe(0);
+    expect(tcp.mb_per_sec).toBeGreaterThan(0);
+    const bad = await runBin('udp_limit', ['-M', 'quic']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown mode 'quic' \(mmsg, gso, tcp\)/);
+  });
+
   it('prints its table and refuses a datagram larger than UDP allows', async () => {
     const r = await runBin('udp_limit', ['-s', '9000', '-M', 'mmsg', '-T', '0.05']);
     expect(r.code).toBe(0);
