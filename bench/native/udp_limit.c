@@ -264,7 +264,9 @@ struct row {
 	int checked;
 };
 
-static struct row run(enum mode mode, size_t dgram)
+/* Forks the receiver. The child gets the write end of a result pipe in *fd and 0; the
+ * parent, pinned to the sender's CPU, gets the read end and the child's pid. */
+static pid_t fork_receiver(int *fd)
 {
 	int p[2];
 	if (pipe(p))
@@ -275,12 +277,34 @@ static struct row run(enum mode mode, size_t dgram)
 	if (child == 0) {
 		close(p[0]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		receiver(p[1], mode, dgram);
+		*fd = p[1];
+		return 0;
 	}
 	close(p[1]);
 	pin_to(cpu_first);
+	*fd = p[0];
+	return child;
+}
+
+/* The receiver's result once it has seen the end of the run. */
+static struct rx_result join_receiver(pid_t child, int fd)
+{
+	struct rx_result rr;
+	xread(fd, &rr, sizeof(rr));
+	int status;
+	waitpid(child, &status, 0);
+	close(fd);
+	return rr;
+}
+
+static struct row run(enum mode mode, size_t dgram)
+{
+	int rp;
+	pid_t child = fork_receiver(&rp);
+	if (child == 0)
+		receiver(rp, mode, dgram);
 	uint16_t port;
-	xread(p[0], &port, sizeof(port));
+	xread(rp, &port, sizeof(port));
 
 	int fd = udp_socket();
 	big_buffers(fd, SO_SNDBUF, SO_SNDBUFFORCE);
@@ -365,11 +389,7 @@ static struct row run(enum mode mode, size_t dgram)
 			break;
 		usleep(1000);
 	}
-	struct rx_result rr;
-	xread(p[0], &rr, sizeof(rr));
-	int status;
-	waitpid(child, &status, 0);
-	close(p[0]);
+	struct rx_result rr = join_receiver(child, rp);
 	close(fd);
 	free(payload);
 	free(msgs);
@@ -437,20 +457,11 @@ static struct row run_tcp(void)
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 1) ||
 	    getsockname(lfd, (struct sockaddr *)&a, &alen))
 		die("tcp listen: %s", strerror(errno));
-	int p[2];
-	if (pipe(p))
-		die("pipe: %s", strerror(errno));
-	pid_t child = fork();
-	if (child < 0)
-		die("fork: %s", strerror(errno));
-	if (child == 0) {
-		close(p[0]);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		tcp_receiver(p[1], lfd);
-	}
-	close(p[1]);
+	int rp;
+	pid_t child = fork_receiver(&rp);
+	if (child == 0)
+		tcp_receiver(rp, lfd);
 	close(lfd);
-	pin_to(cpu_first);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)))
 		die("tcp connect: %s", strerror(errno));
@@ -477,11 +488,7 @@ static struct row run_tcp(void)
 		t1 = now_s();
 	}
 	shutdown(fd, SHUT_WR);
-	struct rx_result rr;
-	xread(p[0], &rr, sizeof(rr));
-	int status;
-	waitpid(child, &status, 0);
-	close(p[0]);
+	struct rx_result rr = join_receiver(child, rp);
 	close(fd);
 	free(payload);
 	struct row row = {.mode = MODE_TCP, .dgram = unit, .rx_bytes = rr.bytes,
