@@ -240,7 +240,8 @@ size_t UdpSock::flush_queue() {
   alignas(cmsghdr) char ctl[kQueue][CMSG_SPACE(sizeof(uint16_t))];
   int nm = 0;
   // Datagrams from lead_ on go first (lead_next); a run never spans the two ranges.
-  const int lo[2] = {lead_, 0}, hi[2] = {nq_, lead_};
+  const int lead = lead_ < 0 ? 0 : lead_;
+  const int lo[2] = {lead, 0}, hi[2] = {nq_, lead};
   for (int range = 0; range < 2; range++)
   for (int i = lo[range], end = hi[range]; i < end;) {
     int j = i + 1;
@@ -314,7 +315,7 @@ size_t UdpSock::flush_queue() {
   }
   nq_ = 0;
   nqiov_ = 0;
-  lead_ = 0;
+  lead_ = -1;
   return lost;
 }
 

@@ -62,8 +62,11 @@ class UdpSock {
   // one UDP GSO send) and any packet held back for reordering. Returns the number of
   // datagrams that could not be sent.
   size_t flush();
-  // Datagrams queued from now until the next flush leave ahead of those already queued.
-  void lead_next() { lead_ = nq_; }
+  // Datagrams queued from the first call on until the next flush leave ahead of those
+  // queued before it.
+  void lead_next() {
+    if (lead_ < 0) lead_ = nq_;
+  }
   bool pending() const { return nq_ > 0 || have_held_; }
   // Receives up to max datagrams; returns count (0 when none), or -errno. A GRO
   // super-datagram counts as the segments it is made of.
@@ -106,7 +109,7 @@ class UdpSock {
   };
   std::vector<TxSlot> q_ = std::vector<TxSlot>(kQueue);
   std::vector<iovec> qiov_ = std::vector<iovec>(kQueue * kIovPer);
-  int nq_ = 0, nqiov_ = 0, lead_ = 0;
+  int nq_ = 0, nqiov_ = 0, lead_ = -1;
   bool gso_ = true, gro_ = false;
   // receive
   struct RxView {

@@ -353,9 +353,13 @@ void set_local(TxOp *op, const iovec *iov, size_t count, size_t total, bool copy
 }
 
 // Hands the op to the engine, which owns it from then on; a refused op is freed here.
+// An op posted with FI_MORE leaves its packets queued for the posts that follow; should
+// none follow, the next progress call sends them.
 int submit(SuEp *ep, TxOp *op) {
+  const bool more = op->more;
   int r = ep->eng->post(op);
   if (r) delete op;
+  else if (more) ep->dom->tx_deferred.store(true, std::memory_order_relaxed);
   else ep->dom->kick();
   return r;
 }
@@ -378,6 +382,7 @@ ssize_t do_send(SuEp *ep, const iovec *iov, size_t count, fi_addr_t dest, void *
   op->context = ctx;
   op->cq_flags = FI_SEND | (tagged ? FI_TAGGED : FI_MSG);
   op->completion = !inject && (!ep->tx_selective || (flags & FI_COMPLETION));
+  op->more = flags & FI_MORE;
   op->has_data = has_data;
   op->data = data;
   op->tag = tag;
@@ -434,6 +439,7 @@ ssize_t do_rma(SuEp *ep, OpKind kind, const iovec *iov, size_t count, fi_addr_t 
   op->context = ctx;
   op->cq_flags = FI_RMA | (kind == OpKind::READ ? FI_READ : FI_WRITE);
   op->completion = !inject && (!ep->tx_selective || (flags & FI_COMPLETION));
+  op->more = flags & FI_MORE;
   op->remote_addr = addr;
   op->key = key;
   op->has_data = has_data;
@@ -497,9 +503,11 @@ ssize_t do_rma_msg(SuEp *ep, OpKind kind, const fi_msg_rma *m, uint64_t flags, b
       for (int j = 0; j < k; j++) op->local.add(v[j].iov_base, v[j].iov_len);
     }
     off += len;
+    op->more = i + 1 < m->rma_iov_count || (flags & FI_MORE);
     int r = ep->eng->post(op);
     if (r) {
       delete op;
+      ep->eng->flush();  // the parts posted before wait for no more
       // Parts already posted finish on their own; the whole reports this failure.
       mo->remaining -= (uint32_t)(m->rma_iov_count - i);
       if (!mo->remaining) {
@@ -511,7 +519,8 @@ ssize_t do_rma_msg(SuEp *ep, OpKind kind, const fi_msg_rma *m, uint64_t flags, b
       break;
     }
   }
-  ep->dom->kick();
+  if (flags & FI_MORE) ep->dom->tx_deferred.store(true, std::memory_order_relaxed);
+  else ep->dom->kick();
   return 0;
 }
 
@@ -543,6 +552,7 @@ ssize_t do_atomic(SuEp *ep, const void *buf, size_t count, const void *compare, 
   op->context = ctx;
   op->cq_flags = FI_ATOMIC | (fetch ? FI_READ : FI_WRITE);
   op->completion = !inject && (!ep->tx_selective || (flags & FI_COMPLETION));
+  op->more = flags & FI_MORE;
   op->remote_addr = addr;
   op->key = key;
   op->amo_op = op8;

@@ -446,7 +446,7 @@ int Engine::post(TxOp *op) {
     iov[0] = {h, n};
     int k = 1 + op->local.slice(0, op->length, iov + 1, IoList::kMax);
     emit(op->peer, iov, k);
-    flush_tx();
+    if (!op->more) flush_tx();
     Completion c;
     c.context = op->context;
     c.flags = op->cq_flags;
@@ -472,8 +472,9 @@ int Engine::post(TxOp *op) {
   // The application's new request goes ahead of ACKs still queued from the receive
   // batch it answers: the peer waits for the request, not for the ACK.
   if (sock_) sock_->lead_next();
+  const bool more = op->more;  // read before pump: the op is the engine's from here
   pump(p);
-  flush_tx();
+  if (!more) flush_tx();
   return 0;
 }
 

@@ -67,6 +67,9 @@ struct TxOp {
   void *context = nullptr;
   uint64_t cq_flags = 0;    // libfabric completion flags
   bool completion = true;   // generate a CQ entry on success
+  // FI_MORE: the application posts more at once, so what this op queued waits for them
+  // (the caller must see that a flush follows).
+  bool more = false;
   sockaddr_in peer{};
   IoList local;             // send/write source, read destination, atomic operands
   IoList result;            // fetching atomics: where the old values go

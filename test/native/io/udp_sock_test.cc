@@ -78,4 +78,40 @@ TEST_CASE(gso_trains_of_referenced_payloads) {
   CHECK(!tx.pending());
 }
 
+// lead_next: what is queued after it leaves first, in its own order, and a run of equal
+// datagrams is not joined across the mark (their iovecs are not contiguous then).
+TEST_CASE(lead_next_sends_the_later_datagrams_first) {
+  UdpSock tx, rx;
+  REQUIRE(tx.open(loopback(), 48100) == 0);
+  REQUIRE(rx.open(loopback(), 48200) == 0);
+  auto queue = [&](uint8_t id, size_t len) {
+    std::vector<uint8_t> d(len, id);
+    iovec v{d.data(), d.size()};
+    REQUIRE(tx.send(rx.local(), &v, 1) == (ssize_t)len);
+  };
+  queue(1, 48);  // queued ACKs
+  queue(2, 48);
+  tx.lead_next();
+  queue(3, 48);  // the reply, the same size as the ACKs
+  tx.lead_next();  // a second mark in the same batch moves nothing
+  queue(4, 48);
+  REQUIRE(tx.flush() == 0u);
+  auto got = receive(rx, 4);
+  REQUIRE(got.size() == 4u);
+  std::vector<uint8_t> order;
+  for (auto &g : got) {
+    CHECK(g.size() == 48u);
+    order.push_back(g[0]);
+  }
+  CHECK((order == std::vector<uint8_t>{3, 4, 1, 2}));
+  // The mark ends with the flush: the next batch leaves in queue order.
+  queue(5, 48);
+  queue(6, 48);
+  REQUIRE(tx.flush() == 0u);
+  got = receive(rx, 2);
+  REQUIRE(got.size() == 2u);
+  CHECK(got[0][0] == 5);
+  CHECK(got[1][0] == 6);
+}
+
 NLF_TEST_MAIN()
