@@ -686,22 +686,40 @@ static void tell_ready(void)
 	xwrite(ctl, &ready, 1);
 }
 
-static int server_main(void)
+/* Opens this side's pairs, swaps addresses and keys with the other process over ctl
+ * (the server speaks first) and connects each pair. */
+static struct pair *open_pairs(bool client)
 {
-	ctl = o.server_fd;
 	struct pair *pairs = calloc((size_t)o.pairs, sizeof(*pairs));
 	struct peer_info *mine = calloc((size_t)o.pairs, sizeof(*mine));
 	struct peer_info *theirs = calloc((size_t)o.pairs, sizeof(*theirs));
+	if (!pairs || !mine || !theirs)
+		die("out of memory");
 	for (int i = 0; i < o.pairs; i++) {
 		open_pair(&pairs[i], i);
 		describe(&pairs[i], &mine[i]);
 	}
-	xwrite(ctl, mine, sizeof(*mine) * (size_t)o.pairs);
-	xread(ctl, theirs, sizeof(*theirs) * (size_t)o.pairs);
+	size_t n = sizeof(*mine) * (size_t)o.pairs;
+	if (client) {
+		xread(ctl, theirs, n);
+		xwrite(ctl, mine, n);
+	} else {
+		xwrite(ctl, mine, n);
+		xread(ctl, theirs, n);
+	}
 	for (int i = 0; i < o.pairs; i++) {
 		connect_peer(&pairs[i], &theirs[i]);
-		handshake(&pairs[i], false);
+		handshake(&pairs[i], client);
 	}
+	free(mine);
+	free(theirs);
+	return pairs;
+}
+
+static int server_main(void)
+{
+	ctl = o.server_fd;
+	struct pair *pairs = open_pairs(false);
 	for (;;) {
 		struct cmd c;
 		xread(ctl, &c, sizeof(c));
@@ -899,19 +917,7 @@ static int client_main(char **argv)
 	close(sv[1]);
 	ctl = sv[0];
 
-	struct pair *pairs = calloc((size_t)o.pairs, sizeof(*pairs));
-	struct peer_info *mine = calloc((size_t)o.pairs, sizeof(*mine));
-	struct peer_info *theirs = calloc((size_t)o.pairs, sizeof(*theirs));
-	for (int i = 0; i < o.pairs; i++) {
-		open_pair(&pairs[i], i);
-		describe(&pairs[i], &mine[i]);
-	}
-	xread(ctl, theirs, sizeof(*theirs) * (size_t)o.pairs);
-	xwrite(ctl, mine, sizeof(*mine) * (size_t)o.pairs);
-	for (int i = 0; i < o.pairs; i++) {
-		connect_peer(&pairs[i], &theirs[i]);
-		handshake(&pairs[i], true);
-	}
+	struct pair *pairs = open_pairs(true);
 
 	char modes[256];
 	mr_mode_json(modes, sizeof(modes));

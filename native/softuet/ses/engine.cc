@@ -1388,6 +1388,19 @@ void Engine::release_in_order(TgtPdc *t) {
   }
 }
 
+// An unexpected message (already off its list) gets its receive: the bytes staged so far
+// move into the receive's buffer, and a message already whole is delivered.
+void Engine::claim_unexpected(RxMsg *m, RecvEntry *r) {
+  m->in_unexp = false;
+  m->recv.reset(r);
+  if (!m->staging.empty()) {
+    r->iov.copy_in(0, m->staging.data(), std::min<size_t>(m->staging.size(), r->iov.total));
+    unexp_bytes_ -= m->staging.size();
+    std::vector<uint8_t>().swap(m->staging);
+  }
+  if (m->complete) deliver_recv(m);
+}
+
 void Engine::post_recv(RecvEntry *r) {
   if (r->multi) {
     post_multi_recv(r);
@@ -1399,14 +1412,7 @@ void Engine::post_recv(RecvEntry *r) {
     if (!r->any_src && !same_peer(r->src, m->pdc->peer)) continue;
     if (r->tagged && ((r->tag ^ m->tag) & ~r->ignore)) continue;
     lst.erase(it);
-    m->in_unexp = false;
-    m->recv.reset(r);
-    if (!m->staging.empty()) {
-      r->iov.copy_in(0, m->staging.data(), std::min<size_t>(m->staging.size(), r->iov.total));
-      unexp_bytes_ -= m->staging.size();
-      std::vector<uint8_t>().swap(m->staging);
-    }
-    if (m->complete) deliver_recv(m);
+    claim_unexpected(m, r);
     return;
   }
   (r->tagged ? posted_tag_ : posted_msg_).push_back(r);
@@ -1894,14 +1900,7 @@ void Engine::post_multi_recv(RecvEntry *r) {
     if (!piece) return;
     std::shared_ptr<MultiRecv> mr = piece->multi;
     it = unexp_msg_.erase(it);
-    m->in_unexp = false;
-    m->recv.reset(piece);
-    if (!m->staging.empty()) {
-      piece->iov.copy_in(0, m->staging.data(), std::min<size_t>(m->staging.size(), piece->iov.total));
-      unexp_bytes_ -= m->staging.size();
-      std::vector<uint8_t>().swap(m->staging);
-    }
-    if (m->complete) deliver_recv(m);
+    claim_unexpected(m, piece);
     if (mr->released) return;
   }
 }

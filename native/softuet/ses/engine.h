@@ -256,6 +256,7 @@ class Engine {
   void release_in_order(TgtPdc *t);
   bool match_recv(RxMsg *m);
   void deliver_recv(RxMsg *m);
+  void claim_unexpected(RxMsg *m, RecvEntry *r);
   void send_ack(TgtPdc *t, uint32_t psn, const pkt::SesRsp *rsp, bool with_data, const IoList *data,
                 size_t data_off, size_t data_len);
   void send_nack(const sockaddr_in &to, uint16_t spdcid, uint16_t dpdcid, uint32_t psn, uint8_t code,
