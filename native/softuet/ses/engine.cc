@@ -519,11 +519,7 @@ void Engine::send_req(InitPdc *p, TxOp *op, TxPkt &pk, bool retx) {
   r.type = p->rod ? PDS_ROD_REQ : PDS_RUD_REQ;
   r.psn = pk.psn;
   r.spdcid = p->spdcid;
-  // AR on a message's last packet asks for an ACK at once. An op that reports no
-  // completion (inject) leaves it off: the target then ACKs with its next batch, after
-  // its own reply has left, instead of ahead of it.
-  const bool ar = pk.eom && (op->completion || op->kind == OpKind::READ || op->kind == OpKind::FETCH_ATOMIC);
-  r.flags = (retx ? (RF_RETX | RF_AR) : 0) | (ar ? RF_AR : 0);
+  r.flags = (retx ? (RF_RETX | RF_AR) : 0) | (pk.eom ? RF_AR : 0);
   if (!p->established) {
     r.flags |= RF_SYN;
     r.psn_offset = (uint16_t)((pk.psn - p->start_psn) & 0xfff);
