@@ -30,23 +30,29 @@ const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...bo
 const str = (s: string) => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
 
 /**
- * (dst, src, bytes): dst[i] = dst[i] op src[i] over `bytes` (a positive multiple of 16),
- * one 128-bit lane group per iteration.
+ * (dst, src, bytes): dst[i] = dst[i] op src[i] over `bytes`, `lanes` 128-bit lane groups
+ * per iteration; `bytes` is a multiple of 16 * lanes. Four groups per iteration for the
+ * bulk: with one, the loop's pointer and counter updates cost as much as the loads,
+ * adds and stores themselves.
  */
-function body(simdOp: number): number[] {
+function body(simdOp: number, lanes: number): number[] {
+  const step = 16 * lanes;
+  const group = (k: number) => [
+    0x20, 0x00,                               //     dst (store address)
+    0x20, 0x00, 0xfd, 0x00, 0x04, ...uleb(16 * k), //     v128.load dst+16k
+    0x20, 0x01, 0xfd, 0x00, 0x04, ...uleb(16 * k), //     v128.load src+16k
+    0xfd, ...uleb(simdOp),                    //     lane-wise op
+    0xfd, 0x0b, 0x04, ...uleb(16 * k),        //     v128.store dst+16k
+  ];
   const code = [
     0x00,                                     // no locals
     0x02, 0x40,                               // block
     0x20, 0x02, 0x45, 0x0d, 0x00,             //   br_if (bytes == 0) out
     0x03, 0x40,                               //   loop
-    0x20, 0x00,                               //     dst (store address)
-    0x20, 0x00, 0xfd, 0x00, 0x04, 0x00,       //     v128.load dst
-    0x20, 0x01, 0xfd, 0x00, 0x04, 0x00,       //     v128.load src
-    0xfd, ...uleb(simdOp),                    //     lane-wise op
-    0xfd, 0x0b, 0x04, 0x00,                   //     v128.store
-    0x20, 0x00, 0x41, 0x10, 0x6a, 0x21, 0x00, //     dst += 16
-    0x20, 0x01, 0x41, 0x10, 0x6a, 0x21, 0x01, //     src += 16
-    0x20, 0x02, 0x41, 0x10, 0x6b, 0x22, 0x02, //     bytes -= 16
+    ...Array.from({ length: lanes }, (_, k) => group(k)).flat(),
+    0x20, 0x00, 0x41, ...sleb(step), 0x6a, 0x21, 0x00, //     dst += step
+    0x20, 0x01, 0x41, ...sleb(step), 0x6a, 0x21, 0x01, //     src += step
+    0x20, 0x02, 0x41, ...sleb(step), 0x6b, 0x22, 0x02, //     bytes -= step
     0x0d, 0x00,                               //     br_if (bytes != 0) loop
     0x0b,                                     //   end
     0x0b,                                     // end
@@ -54,6 +60,21 @@ function body(simdOp: number): number[] {
   ];
   return [...uleb(code.length), ...code];
 }
+
+/** Signed LEB128 of a small non-negative constant (i32.const takes signed immediates). */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0)) { out.push(b); return out; }
+    out.push(b | 0x80);
+  }
+}
+
+/** Lane groups per iteration of the bulk kernels; the tail kernels take one. */
+const UNROLL = 4;
+const BULK = 16 * UNROLL;
 
 // SIMD opcodes (after the 0xfd prefix).
 const OPS = { f32add: 228, f32mul: 230, f64add: 240, f64mul: 242, i32add: 174 } as const;
@@ -65,16 +86,17 @@ function moduleBytes(): Uint8Array {
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [0x01, 0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x00]),
-    ...section(3, [...uleb(NAMES.length), ...NAMES.map(() => 0x00)]),
+    // Per op two functions: the bulk kernel (index 2i) and the one-group tail (2i + 1).
+    ...section(3, [...uleb(2 * NAMES.length), ...NAMES.flatMap(() => [0x00, 0x00])]),
     ...section(5, [0x01, 0x00, ...uleb(pages)]),
-    ...section(7, [...uleb(NAMES.length + 1), ...str('mem'), 0x02, 0x00,
-      ...NAMES.flatMap((n, i) => [...str(n), 0x00, ...uleb(i)])]),
-    ...section(10, [...uleb(NAMES.length), ...NAMES.flatMap((n) => body(OPS[n]))]),
+    ...section(7, [...uleb(2 * NAMES.length + 1), ...str('mem'), 0x02, 0x00,
+      ...NAMES.flatMap((n, i) => [...str(n), 0x00, ...uleb(2 * i), ...str(`${n}_tail`), 0x00, ...uleb(2 * i + 1)])]),
+    ...section(10, [...uleb(2 * NAMES.length), ...NAMES.flatMap((n) => [...body(OPS[n], UNROLL), ...body(OPS[n], 1)])]),
   ];
   return new Uint8Array(bytes);
 }
 
-interface Simd { mem: Uint8Array; kernels: Record<OpName, Kernel> }
+interface Simd { mem: Uint8Array; kernels: Record<OpName, { bulk: Kernel; tail: Kernel }> }
 
 // The compile settings carry no DOM typings, so the slice of the WebAssembly API used here is spelled out.
 interface Wasm {
@@ -92,7 +114,7 @@ function load(): Simd | null {
   try {
     const ex = new wasm.Instance(new wasm.Module(moduleBytes())).exports;
     const mem = new Uint8Array((ex.mem as { buffer: ArrayBuffer }).buffer);
-    const kernels = Object.fromEntries(NAMES.map((n) => [n, ex[n] as Kernel])) as Record<OpName, Kernel>;
+    const kernels = Object.fromEntries(NAMES.map((n) => [n, { bulk: ex[n] as Kernel, tail: ex[`${n}_tail`] as Kernel }])) as Simd['kernels'];
     simd = { mem, kernels };
   } catch {
     // No SIMD support in this engine: the scalar kernels serve.
@@ -128,7 +150,9 @@ export function simdReduce(dtype: DType, op: ReduceOp, dst: Uint8Array, src: Uin
     const len = Math.min(BLOCK, total - off);
     mem.set(a.subarray(off, off + len), 0);
     mem.set(src.subarray(off, off + len), BLOCK);
-    k(0, BLOCK, len);
+    const bulk = len - (len % BULK);
+    if (bulk > 0) k.bulk(0, BLOCK, bulk);
+    if (bulk < len) k.tail(bulk, BLOCK + bulk, len - bulk);
     dst.set(mem.subarray(0, len), off);
   }
   return total;
