@@ -38,11 +38,11 @@ const str = (s: string) => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt
 function body(simdOp: number, lanes: number): number[] {
   const step = 16 * lanes;
   const group = (k: number) => [
-    0x20, 0x00,                               //     dst (store address)
+    0x20, 0x00,                                    //     dst (store address)
     0x20, 0x00, 0xfd, 0x00, 0x04, ...uleb(16 * k), //     v128.load dst+16k
     0x20, 0x01, 0xfd, 0x00, 0x04, ...uleb(16 * k), //     v128.load src+16k
-    0xfd, ...uleb(simdOp),                    //     lane-wise op
-    0xfd, 0x0b, 0x04, ...uleb(16 * k),        //     v128.store dst+16k
+    0xfd, ...uleb(simdOp),                         //     lane-wise op
+    0xfd, 0x0b, 0x04, ...uleb(16 * k),             //     v128.store dst+16k
   ];
   const code = [
     0x00,                                     // no locals
@@ -67,7 +67,7 @@ function sleb(n: number): number[] {
   for (;;) {
     const b = n & 0x7f;
     n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0)) { out.push(b); return out; }
+    if (n === 0 && (b & 0x40) === 0) { out.push(b); return out; }
     out.push(b | 0x80);
   }
 }
