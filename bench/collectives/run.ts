@@ -237,7 +237,7 @@ export async function runRank(o: BenchOptions): Promise<BenchReport[] | undefine
         datapath: (t.rma && o.rma !== false ? 'ring segments by RMA write (fi_writedata), small messages tagged' : 'tagged send/recv') +
           (t instanceof FabricTransport && t.bulkThread ? '; RMA on a second endpoint whose completions a thread waits for' : '') +
           (t instanceof FabricTransport && t.bulkProvider ? `; RMA on a second fabric over ${t.bulkProvider}` : '') +
-          (t instanceof FabricTransport && t.softuetMtu ? `; softuet MTU ${t.softuetMtu}` : ''),
+          (t instanceof FabricTransport && t.softuetMtu ? `; softuet MTU ${t.softuetMtu}, CC ${t.softuetCc ?? 'default'}` : ''),
         node: process.version,
       };
       if (lead) {

@@ -10,7 +10,7 @@
 // iterations of each phase, then one iteration's event list for every rank.
 
 import { fileURLToPath } from 'node:url';
-import { Communicator, placementFromEnv } from '../../lib/collectives/index.js';
+import { Communicator, FabricTransport, placementFromEnv } from '../../lib/collectives/index.js';
 import { launch } from '../../lib/collectives/launch.js';
 import type { Algorithm } from '../../lib/collectives/communicator.js';
 import { parseSize } from './format.js';
@@ -99,7 +99,9 @@ async function rank(size: number, iters: number, provider: string | undefined, a
   if (comm.rank === 0) {
     const dec = new TextDecoder();
     const per = Array.from({ length: comm.size }, (_, r) => JSON.parse(dec.decode(all.subarray(r * slot, (r + 1) * slot)).trim()) as typeof mine);
-    const out = [`# allreduce ${size} B float sum out of place, ${comm.size} ranks over ${comm.transport.name}, ` +
+    const t = comm.transport;
+    const softuet = t instanceof FabricTransport && t.softuetMtu ? ` (MTU ${t.softuetMtu}, CC ${t.softuetCc ?? 'default'})` : '';
+    const out = [`# allreduce ${size} B float sum out of place, ${comm.size} ranks over ${t.name}${softuet}, ` +
       `algorithm ${algorithm}, median of ${iters} (us)`,
     '# rank   total  posts(JS held)  first landing  last landing  after last landing  CPU/op (all threads, mean)'];
     for (const p of per) {

@@ -14,6 +14,7 @@ import {
   DTYPE_SIZE, bytesOf, dtypeOf, isReduceOp, reduceBytes,
   type CollectiveArray, type DType, type ReduceOp,
 } from './dtypes.js';
+import { simdArena } from './simd.js';
 import { CollectiveError, type RmaOps, type Transport } from './transport.js';
 
 export interface CommunicatorOptions {
@@ -763,10 +764,15 @@ export class Communicator {
     return Math.max(1, Math.min(most, Math.max(Math.ceil(MIN_PIPELINED_SEGMENT / esize), spread)));
   }
 
-  /** Scratch memory for incoming ring segments, kept between collectives (and its registration with it). */
+  /**
+   * Scratch memory for incoming ring segments, kept between collectives (and its
+   * registration with it). It lives in a vector kernel arena when the engine has one, so
+   * folding what landed there reads it in place (see simdArena).
+   */
   private scratchFor(bytes: number): Uint8Array {
     if (!this.scratchBuf || this.scratchBuf.byteLength < bytes) {
-      this.scratchBuf = new Uint8Array(Math.max(1 << 20, 2 ** Math.ceil(Math.log2(Math.max(1, bytes)))));
+      const size = Math.max(1 << 20, 2 ** Math.ceil(Math.log2(Math.max(1, bytes))));
+      this.scratchBuf = simdArena(size) ?? new Uint8Array(size);
       // Touch every page now: the halves alternate, so the second would otherwise take
       // its page faults in the middle of the next collective of this size.
       this.scratchBuf.fill(1);

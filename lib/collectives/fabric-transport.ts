@@ -55,6 +55,21 @@ const PEER_ERROR_GRACE_MS = 1000;
  * takes any datagram size).
  */
 export const SOFTUET_COLLECTIVE_MTU = 8192;
+/**
+ * The same on loopback (an endpoint bound to 127.0.0.0/8), whose 64 KiB link MTU no
+ * frame limit applies to: softuet's largest payload, half the packets of 8 KiB again.
+ */
+export const SOFTUET_LOOPBACK_MTU = 16000;
+/**
+ * softuet congestion management for the collectives' endpoints, unless FI_SOFTUET_CC
+ * says otherwise: NSCC's window without RCCC's receiver credit. Under RCCC every write
+ * beyond the first 8 packets waits for grants the target sends only when its thread
+ * next reads its CQ; in a collective that thread is busy posting and folding its own
+ * share, so a 512 KiB write crossed the two busy ranks a dozen times. The collectives
+ * bound their own incast (one writer per target in a ring, at most 7 in the pairwise
+ * algorithms), which is what the credit is for.
+ */
+export const SOFTUET_COLLECTIVE_CC = 'nscc';
 /** Registrations kept for reuse (benchmarks and training loops reuse the same buffers). */
 const EXPOSED_KEEP = 8;
 
@@ -98,9 +113,16 @@ export interface FabricTransportOptions {
   bulkThread?: boolean;
   /**
    * softuet payload bytes per packet on this transport's endpoints. Default:
-   * FI_SOFTUET_MTU when set, else SOFTUET_COLLECTIVE_MTU. Ignored by other providers.
+   * FI_SOFTUET_MTU when set, else SOFTUET_LOOPBACK_MTU when `node` is a loopback
+   * address, else SOFTUET_COLLECTIVE_MTU. Ignored by other providers.
    */
   softuetMtu?: number;
+  /**
+   * softuet congestion management on this transport's endpoints ('nscc+rccc', 'nscc',
+   * 'rccc', 'off'). Default: FI_SOFTUET_CC when set, else SOFTUET_COLLECTIVE_CC.
+   * Ignored by other providers.
+   */
+  softuetCc?: string;
   /**
    * Carry RMA writes on an endpoint of this other provider (a second fabric), for
    * example 'tcp;ofi_rxm' beside softuet: the kernel's TCP moves bulk data for less CPU
@@ -122,21 +144,33 @@ interface BulkEndpoint {
   own?: { fabric: { close(): void }; domain: FDomain; av: { insertMany(a: Buffer[]): bigint[]; close(): void }; info: FInfo };
 }
 
+/** softuet settings this transport's endpoints open with (undefined: the environment's). */
+interface SoftuetSettings { mtu?: number; cc?: string }
+
 /**
- * Runs `open` (which opens endpoints) with FI_SOFTUET_MTU set to `mtu`, then puts the
- * environment back: softuet reads the variable when an endpoint opens, and other
- * endpoints of this process must keep the user's setting.
+ * Runs `open` (which opens endpoints) with FI_SOFTUET_MTU and FI_SOFTUET_CC set as
+ * `s` says, then puts the environment back: softuet reads them when an endpoint opens,
+ * and other endpoints of this process must keep the user's settings.
  */
-function withSoftuetMtu<T>(mtu: number | undefined, open: () => T): T {
-  if (mtu === undefined) return open();
-  const before = process.env.FI_SOFTUET_MTU;
-  process.env.FI_SOFTUET_MTU = String(mtu);
+function withSoftuetEnv<T>(s: SoftuetSettings | undefined, open: () => T): T {
+  const set: [string, string][] = [];
+  if (s?.mtu !== undefined) set.push(['FI_SOFTUET_MTU', String(s.mtu)]);
+  if (s?.cc !== undefined) set.push(['FI_SOFTUET_CC', s.cc]);
+  const before = set.map(([k]) => [k, process.env[k]] as const);
+  for (const [k, v] of set) process.env[k] = v;
   try {
     return open();
   } finally {
-    if (before === undefined) delete process.env.FI_SOFTUET_MTU;
-    else process.env.FI_SOFTUET_MTU = before;
+    for (const [k, v] of before) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
+}
+
+/** Whether `node` names this host's loopback network (127.0.0.0/8, ::1, localhost). */
+function isLoopback(node: string): boolean {
+  return /^127\.\d+\.\d+\.\d+$/.test(node) || node === '::1' || node === 'localhost';
 }
 
 /**
@@ -327,15 +361,19 @@ export class FabricTransport implements Transport {
   readonly rma: FabricRma | undefined;
   /** softuet's payload bytes per packet on these endpoints (undefined for other providers). */
   readonly softuetMtu: number | undefined;
+  /** softuet's congestion management on these endpoints (undefined for other providers). */
+  readonly softuetCc: string | undefined;
 
   private constructor(readonly rank: number, readonly size: number, mod: FabricModule, info: FInfo,
                       private readonly fabric: { close(): void }, private readonly domain: FDomain,
                       private readonly cq: FCompletionQueue, private readonly av: { insertMany(a: Buffer[]): bigint[]; close(): void },
                       private readonly ep: FEndpoint,
                       private readonly bulk: BulkEndpoint | undefined,
-                      mtu: number | undefined) {
+                      softuet: SoftuetSettings | undefined) {
     this.info = info;
-    this.softuetMtu = info.provider === 'softuet' ? (mtu ?? (Number(process.env.FI_SOFTUET_MTU) || 4096)) : undefined;
+    const own = info.provider === 'softuet';
+    this.softuetMtu = own ? (softuet?.mtu ?? (Number(process.env.FI_SOFTUET_MTU) || 4096)) : undefined;
+    this.softuetCc = own ? (softuet?.cc ?? (process.env.FI_SOFTUET_CC || 'nscc+rccc')) : undefined;
     this.name = `fabric:${info.provider}`;
     this.libfabricVersion = mod.libfabricVersion();
     const needsLocal = info.mrMode.some((m) => /local/i.test(m));
@@ -364,13 +402,16 @@ export class FabricTransport implements Transport {
       info = mod.pickInfo({ ...hints, caps: ['msg', 'tagged'] });
     }
     const fabric = new mod.Fabric(info);
-    const mtu = info.provider === 'softuet' && (opts.softuetMtu !== undefined || !process.env.FI_SOFTUET_MTU)
-      ? (opts.softuetMtu ?? SOFTUET_COLLECTIVE_MTU) : undefined;
+    const softuet: SoftuetSettings | undefined = info.provider !== 'softuet' ? undefined : {
+      mtu: opts.softuetMtu ?? (process.env.FI_SOFTUET_MTU ? undefined
+        : isLoopback(node) ? SOFTUET_LOOPBACK_MTU : SOFTUET_COLLECTIVE_MTU),
+      cc: opts.softuetCc ?? (process.env.FI_SOFTUET_CC ? undefined : SOFTUET_COLLECTIVE_CC),
+    };
     try {
       const domain = fabric.domain();
       const cq = domain.completionQueue({ size: 4096 });
       const av = domain.addressVector({ type: 'map', count: 2 * size });
-      const ep = withSoftuetMtu(mtu, () => domain.endpoint({ cq, av }));
+      const ep = withSoftuetEnv(softuet, () => domain.endpoint({ cq, av }));
       // Bulk endpoint: RMA ring traffic completes on a CQ read by a blocking thread, so
       // while a large collective waits for data the event loop sleeps instead of polling,
       // and the provider's own progress thread (kept off while the application polls)
@@ -383,9 +424,9 @@ export class FabricTransport implements Transport {
       // do for the writes into this rank (they stalled).
       if (!bulk && wantBulk && info.threading === 'safe' && info.progress === 'auto' && info.caps.includes('rma')) {
         const bcq = domain.completionQueue({ size: 4096, wait: 'thread' });
-        bulk = { cq: bcq, ep: withSoftuetMtu(mtu, () => domain.endpoint({ cq: bcq, av })), kind: 'thread' };
+        bulk = { cq: bcq, ep: withSoftuetEnv(softuet, () => domain.endpoint({ cq: bcq, av })), kind: 'thread' };
       }
-      return new FabricTransport(rank, size, mod, info, fabric, domain, cq, av, ep, bulk, mtu);
+      return new FabricTransport(rank, size, mod, info, fabric, domain, cq, av, ep, bulk, softuet);
     } catch (e) {
       fabric.close();
       throw e;

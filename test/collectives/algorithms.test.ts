@@ -5,7 +5,7 @@ import {
   type Algorithm, type CollectiveArray, type CommunicatorOptions, type DType,
 } from '../../lib/collectives/index.js';
 import { concat, input, same, serialReduce, withGroup } from './helpers.js';
-import { simdAvailable } from '../../lib/collectives/simd.js';
+import { simdArena, simdAvailable } from '../../lib/collectives/simd.js';
 
 const RANKS = [1, 2, 3, 4, 5];
 // Tiny thresholds so modest counts already take the chunked, pipelined paths.
@@ -195,7 +195,10 @@ describe('large counts with the default thresholds', () => {
 describe('vector reduction kernels', () => {
   // reduceBytes hands large float and int32 ranges to SIMD kernels; they must agree with
   // the scalar kernels bit for bit, at any alignment and any tail length.
-  it('are in use on this engine', () => { expect(simdAvailable() || process.env.NLF_SIMD === '0').toBe(true); });
+  it('are in use on this engine', () => {
+    expect(simdAvailable() || process.env.NLF_SIMD === '0').toBe(true);
+    expect(simdArena(1 << 20) !== undefined || process.env.NLF_SIMD === '0').toBe(true);
+  });
   const rnd = (() => { let x = 777; return () => { x = (x * 1103515245 + 12345) >>> 0; return x; }; })();
   for (const dtype of ['float32', 'float64', 'int32'] as DType[]) {
     for (const op of REDUCE_OPS) {
@@ -220,6 +223,16 @@ describe('vector reduction kernels', () => {
             src.set(new Uint8Array(b.buffer));
             reduceBytes(dtype, op, dst, src);
             expect(Buffer.compare(Buffer.from(dst), Buffer.from(new Uint8Array(want.buffer))), `${count} shift ${shift}`).toBe(0);
+          }
+          // An operand in a kernel arena (the communicator's scratch) is read in place.
+          for (const at of [8, 3]) {
+            const arena = simdArena(count * es + 16);
+            if (!arena) continue;
+            const src = arena.subarray(at, at + count * es);
+            src.set(new Uint8Array(b.buffer));
+            const dst = new Uint8Array(count * es);
+            reduceBytes(dtype, op, dst, src, new Uint8Array(a.buffer));
+            expect(Buffer.compare(Buffer.from(dst), Buffer.from(new Uint8Array(want.buffer))), `${count} arena at ${at}`).toBe(0);
           }
         }
       });

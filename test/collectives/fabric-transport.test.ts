@@ -1,18 +1,22 @@
-// FabricTransport's endpoint set-up: softuet endpoints carry 8 KiB per packet unless
-// FI_SOFTUET_MTU says otherwise (and opening them leaves the environment as it was);
+// FabricTransport's endpoint set-up: softuet endpoints carry 16000 bytes per packet on
+// loopback (8 KiB elsewhere) and run NSCC without RCCC unless FI_SOFTUET_MTU and
+// FI_SOFTUET_CC say otherwise (and opening them leaves the environment as it was);
 // RMA writes may travel on a second fabric over another provider.
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FabricTransport, SOFTUET_COLLECTIVE_MTU } from '../../lib/collectives/fabric-transport.js';
+import {
+  FabricTransport, SOFTUET_COLLECTIVE_CC, SOFTUET_LOOPBACK_MTU,
+} from '../../lib/collectives/fabric-transport.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const softuetBuilt = existsSync(`${root}build/Release/node_libfabric.node`) && existsSync(`${root}dist/lib/index.js`)
   && existsSync(`${root}build/native/prov/libsoftuet-fi.so`);
 
 /** Bytes per packet the writer sent for one 1 MiB put between two in-process ranks. */
-async function bytesPerPacket(opts: { softuetMtu?: number } = {}): Promise<{ perPacket: number; mtu: number | undefined }> {
+async function bytesPerPacket(opts: { softuetMtu?: number; softuetCc?: string } = {}):
+    Promise<{ perPacket: number; mtu: number | undefined; cc: string | undefined }> {
   const ts = await Promise.all([0, 1].map((r) => FabricTransport.open(r, 2, { provider: 'softuet', ...opts })));
   try {
     const table = ts.map((t) => t.address);
@@ -27,25 +31,37 @@ async function bytesPerPacket(opts: { softuetMtu?: number } = {}): Promise<{ per
     const after = a.rmaEndpointStats()!;
     const pkts = Number(after.tx_pkts) - Number(before.tx_pkts);
     const bytes = Number(after.tx_bytes) - Number(before.tx_bytes);
-    return { perPacket: bytes / pkts, mtu: a.softuetMtu };
+    return { perPacket: bytes / pkts, mtu: a.softuetMtu, cc: a.softuetCc };
   } finally {
     for (const t of ts) await t.close();
   }
 }
 
-describe.runIf(softuetBuilt)('softuet packet size on the collectives endpoints', () => {
-  const saved = process.env.FI_SOFTUET_MTU;
+describe.runIf(softuetBuilt)('softuet settings on the collectives endpoints', () => {
+  const saved = { mtu: process.env.FI_SOFTUET_MTU, cc: process.env.FI_SOFTUET_CC };
   afterEach(() => {
-    if (saved === undefined) delete process.env.FI_SOFTUET_MTU;
-    else process.env.FI_SOFTUET_MTU = saved;
+    if (saved.mtu === undefined) delete process.env.FI_SOFTUET_MTU;
+    else process.env.FI_SOFTUET_MTU = saved.mtu;
+    if (saved.cc === undefined) delete process.env.FI_SOFTUET_CC;
+    else process.env.FI_SOFTUET_CC = saved.cc;
   });
 
-  it('8 KiB payloads by default, and the environment is left alone', async () => {
+  it('16000-byte payloads and NSCC alone on loopback by default, and the environment is left alone', async () => {
     delete process.env.FI_SOFTUET_MTU;
+    delete process.env.FI_SOFTUET_CC;
     const r = await bytesPerPacket();
-    expect(r.mtu).toBe(SOFTUET_COLLECTIVE_MTU);
-    expect(r.perPacket).toBeGreaterThan(6000);
+    expect(r.mtu).toBe(SOFTUET_LOOPBACK_MTU);
+    expect(r.cc).toBe(SOFTUET_COLLECTIVE_CC);
+    expect(r.perPacket).toBeGreaterThan(12000);
     expect(process.env.FI_SOFTUET_MTU).toBeUndefined();
+    expect(process.env.FI_SOFTUET_CC).toBeUndefined();
+  });
+
+  it('FI_SOFTUET_CC set by the user wins, and an explicit option wins over it', async () => {
+    process.env.FI_SOFTUET_CC = 'nscc+rccc';
+    expect((await bytesPerPacket()).cc).toBe('nscc+rccc');
+    expect((await bytesPerPacket({ softuetCc: 'off' })).cc).toBe('off');
+    expect(process.env.FI_SOFTUET_CC).toBe('nscc+rccc');
   });
 
   it('FI_SOFTUET_MTU set by the user wins', async () => {
