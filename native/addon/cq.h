@@ -138,6 +138,8 @@ class NCq : public Napi::ObjectWrap<NCq>, public Closeable {
   void Settle(Napi::Env env, OpRecord* op, napi_value value, bool ok);
   void Release(Napi::Env env, OpRecord* op);
   void OnLoop();  // uv_poll or timer fired
+  bool FdReadable() const;
+  bool ClearStaleWait(Napi::Env env);
   void RetryBacklogs(Napi::Env env);
   void StopHandles(bool teardown);
 
