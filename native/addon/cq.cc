@@ -643,7 +643,11 @@ void NCq::OnLoop() {
     fid* f = &cq_->fid;
     // fi_trywait fails when entries arrived in between; then they are read next turn.
     if (fi_trywait(fabric_, &f, 1) != 0) more = true;
-    else if (n == 0 && FdReadable()) more = ClearStaleWait(env);
+    else if (n > 0 || !FdReadable()) readableIdle_ = false;
+    // Readable with nothing to read: once may be a packet that landed just now (the next
+    // turn reads it); twice in a row is a signal only a wait clears.
+    else if (!readableIdle_) readableIdle_ = more = true;
+    else more = ClearStaleWait(env);
     if (!cq_) return;
   }
   interval_ = (n > 0 || more) ? 1 : std::min<uint64_t>(interval_ * 2, kMaxInterval);
