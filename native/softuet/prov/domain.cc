@@ -419,10 +419,24 @@ void SuCq::push(const CqEntry &e) {
   }
 }
 
+// Adding a socket already in the set fails with EEXIST, which costs one syscall per
+// endpoint on the way to sleep; a socket closed with its endpoint leaves the set by itself.
+void SuCq::watch_sockets() {
+  if (wfd < 0) return;
+  for (SuEp *ep : dom->eps) {
+    if (!ep->enabled || (ep->txcq != this && ep->rxcq != this)) continue;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = ep;
+    epoll_ctl(wfd, EPOLL_CTL_ADD, ep->sock.fd(), &ev);
+  }
+}
+
 namespace {
 int cq_close(fid *f) {
   auto *c = reinterpret_cast<SuCq *>(f);
   if (c->refs.load() > 0) return -FI_EBUSY;
+  if (c->wfd >= 0) close(c->wfd);
   if (c->efd >= 0) close(c->efd);
   c->dom->refs--;
   delete c;
@@ -563,7 +577,7 @@ int cq_control(fid *f, int cmd, void *arg) {
   switch (cmd) {
     case FI_GETWAIT:
       if (c->wait == FI_WAIT_NONE) return -FI_ENODATA;
-      *(int *)arg = c->efd;
+      *(int *)arg = c->wfd >= 0 ? c->wfd : c->efd;
       return 0;
     case FI_GETWAITOBJ:
       *(fi_wait_obj *)arg = c->wait == FI_WAIT_NONE ? FI_WAIT_NONE : FI_WAIT_FD;
@@ -605,6 +619,16 @@ int cq_open(fid_domain *dom, fi_cq_attr *attr, fid_cq **out, void *ctx) {
   if (c->efd < 0) {
     delete c;
     return -FI_ENOMEM;
+  }
+  if (c->wait != FI_WAIT_NONE) {
+    c->wfd = epoll_create1(EPOLL_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = nullptr;
+    if (c->wfd >= 0 && epoll_ctl(c->wfd, EPOLL_CTL_ADD, c->efd, &ev)) {
+      close(c->wfd);
+      c->wfd = -1;
+    }
   }
   c->c.fid.fclass = FI_CLASS_CQ;
   c->c.fid.context = ctx;
@@ -761,6 +785,7 @@ int trywait(fid_fabric *fab, fid **fids, int count) {
       while (read(c->efd, &v, sizeof v) > 0) {
       }
       c->signaled = false;
+      c->watch_sockets();
     } else if (fids[i]->fclass == FI_CLASS_CNTR) {
       continue;
     } else {
