@@ -786,6 +786,10 @@ int trywait(fid_fabric *fab, fid **fids, int count) {
       }
       c->signaled = false;
       c->watch_sockets();
+      // A packet already waiting on a socket of the set would wake the caller at once:
+      // reading the CQ (which progresses inline) is what it should do instead.
+      epoll_event ev;
+      if (c->wfd >= 0 && epoll_wait(c->wfd, &ev, 1, 0) > 0) return -FI_EAGAIN;
     } else if (fids[i]->fclass == FI_CLASS_CNTR) {
       continue;
     } else {
