@@ -419,17 +419,22 @@ void SuCq::push(const CqEntry &e) {
   }
 }
 
-// Adding a socket already in the set fails with EEXIST, which costs one syscall per
-// endpoint on the way to sleep; a socket closed with its endpoint leaves the set by itself.
+// Called on every way to sleep (an idle reader's safety timer too), so the set is only
+// touched when the CQ's endpoints changed. A socket closed with its endpoint leaves the
+// set by itself; one already in it is refused with EEXIST, which is harmless.
 void SuCq::watch_sockets() {
   if (wfd < 0) return;
-  for (SuEp *ep : dom->eps) {
-    if (!ep->enabled || (ep->txcq != this && ep->rxcq != this)) continue;
+  std::vector<std::pair<SuEp *, int>> now;
+  for (SuEp *ep : dom->eps)
+    if (ep->enabled && (ep->txcq == this || ep->rxcq == this)) now.emplace_back(ep, ep->sock.fd());
+  if (now == watched) return;
+  for (auto &[ep, fd] : now) {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.ptr = ep;
-    epoll_ctl(wfd, EPOLL_CTL_ADD, ep->sock.fd(), &ev);
+    epoll_ctl(wfd, EPOLL_CTL_ADD, fd, &ev);
   }
+  watched.swap(now);
 }
 
 namespace {

@@ -116,6 +116,7 @@ struct SuCq {
   // packet lands and progresses inline, instead of after the progress thread took the
   // packet, pushed the completion and wrote efd (one more thread wake-up per message).
   int wfd = -1;
+  std::vector<std::pair<SuEp *, int>> watched;  // what watch_sockets last added to wfd
   std::atomic<int> refs{0};
   std::string errtext;
   void push(const CqEntry &e);
