@@ -1,5 +1,6 @@
 #include "cq.h"
 
+#include <poll.h>
 #include <sched.h>
 
 #include "domain.h"
@@ -642,6 +643,12 @@ void NCq::OnLoop() {
     fid* f = &cq_->fid;
     // fi_trywait fails when entries arrived in between; then they are read next turn.
     if (fi_trywait(fabric_, &f, 1) != 0) more = true;
+    else if (n > 0 || !FdReadable()) readableIdle_ = false;
+    // Readable with nothing to read: once may be a packet that landed just now (the next
+    // turn reads it); twice in a row is a signal only a wait clears.
+    else if (!readableIdle_) readableIdle_ = more = true;
+    else more = ClearStaleWait(env);
+    if (!cq_) return;
   }
   interval_ = (n > 0 || more) ? 1 : std::min<uint64_t>(interval_ * 2, kMaxInterval);
   timerOn_ = false;
@@ -651,6 +658,33 @@ void NCq::OnLoop() {
     uv_timer_start(timer_, TimerCb, 0, 0);
     timerOn_ = true;
   }
+}
+
+bool NCq::FdReadable() const {
+  pollfd p{fd_, POLLIN, 0};
+  return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
+// net (libfabric 1.17) signals its CQ's wait set on every completion, and only a wait on
+// that set takes the signal back: its fi_trywait does nothing. The wait fd then stays
+// readable for good, and an idle loop with receives posted woke on every turn. A wait
+// of the shortest time (1 ms) consumes the signal; the provider's sockets stay in the
+// set, so traffic still wakes the loop (a net RMA target progresses only then).
+// Entries it returns are settled here; true when the CQ must be read again soon.
+bool NCq::ClearStaleWait(Napi::Env env) {
+  fi_cq_tagged_entry ents[kReadBatch];
+  fi_addr_t srcs[kReadBatch];
+  ssize_t r = readFrom_ ? fi_cq_sreadfrom(cq_, ents, kReadBatch, srcs, nullptr, 1)
+                        : fi_cq_sread(cq_, ents, kReadBatch, nullptr, 1);
+  if (r == -FI_EAVAIL) return true;
+  if (r <= 0) return false;
+  napi_callback_scope cs = nullptr;
+  napi_value resource = Value();
+  if (async_) napi_open_callback_scope(env_, resource, async_, &cs);
+  for (ssize_t i = 0; i < r; i++) HandleEntry(env, ents[i], readFrom_ ? srcs[i] : FI_ADDR_NOTAVAIL);
+  Active();
+  if (cs) napi_close_callback_scope(env_, cs);
+  return true;
 }
 
 void NCq::Active(bool traffic) {

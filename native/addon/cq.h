@@ -138,6 +138,8 @@ class NCq : public Napi::ObjectWrap<NCq>, public Closeable {
   void Settle(Napi::Env env, OpRecord* op, napi_value value, bool ok);
   void Release(Napi::Env env, OpRecord* op);
   void OnLoop();  // uv_poll or timer fired
+  bool FdReadable() const;
+  bool ClearStaleWait(Napi::Env env);
   void RetryBacklogs(Napi::Env env);
   void StopHandles(bool teardown);
 
@@ -160,6 +162,7 @@ class NCq : public Napi::ObjectWrap<NCq>, public Closeable {
   int fd_ = -1;
   bool readFrom_ = false;
   bool trywait_ = true;
+  bool readableIdle_ = false;  // the last fi_trywait succeeded on a readable fd, nothing read
   bool manual_ = false;
   uv_poll_t* poll_ = nullptr;
   uv_timer_t* timer_ = nullptr;

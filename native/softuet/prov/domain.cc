@@ -419,10 +419,29 @@ void SuCq::push(const CqEntry &e) {
   }
 }
 
+// Called on every way to sleep (an idle reader's safety timer too), so the set is only
+// touched when the CQ's endpoints changed. A socket closed with its endpoint leaves the
+// set by itself; one already in it is refused with EEXIST, which is harmless.
+void SuCq::watch_sockets() {
+  if (wfd < 0) return;
+  std::vector<std::pair<SuEp *, int>> now;
+  for (SuEp *ep : dom->eps)
+    if (ep->enabled && (ep->txcq == this || ep->rxcq == this)) now.emplace_back(ep, ep->sock.fd());
+  if (now == watched) return;
+  for (auto &[ep, fd] : now) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = ep;
+    epoll_ctl(wfd, EPOLL_CTL_ADD, fd, &ev);
+  }
+  watched.swap(now);
+}
+
 namespace {
 int cq_close(fid *f) {
   auto *c = reinterpret_cast<SuCq *>(f);
   if (c->refs.load() > 0) return -FI_EBUSY;
+  if (c->wfd >= 0) close(c->wfd);
   if (c->efd >= 0) close(c->efd);
   c->dom->refs--;
   delete c;
@@ -563,7 +582,7 @@ int cq_control(fid *f, int cmd, void *arg) {
   switch (cmd) {
     case FI_GETWAIT:
       if (c->wait == FI_WAIT_NONE) return -FI_ENODATA;
-      *(int *)arg = c->efd;
+      *(int *)arg = c->wfd >= 0 ? c->wfd : c->efd;
       return 0;
     case FI_GETWAITOBJ:
       *(fi_wait_obj *)arg = c->wait == FI_WAIT_NONE ? FI_WAIT_NONE : FI_WAIT_FD;
@@ -605,6 +624,16 @@ int cq_open(fid_domain *dom, fi_cq_attr *attr, fid_cq **out, void *ctx) {
   if (c->efd < 0) {
     delete c;
     return -FI_ENOMEM;
+  }
+  if (c->wait != FI_WAIT_NONE) {
+    c->wfd = epoll_create1(EPOLL_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = nullptr;
+    if (c->wfd >= 0 && epoll_ctl(c->wfd, EPOLL_CTL_ADD, c->efd, &ev)) {
+      close(c->wfd);
+      c->wfd = -1;
+    }
   }
   c->c.fid.fclass = FI_CLASS_CQ;
   c->c.fid.context = ctx;
@@ -761,6 +790,11 @@ int trywait(fid_fabric *fab, fid **fids, int count) {
       while (read(c->efd, &v, sizeof v) > 0) {
       }
       c->signaled = false;
+      c->watch_sockets();
+      // A packet already waiting on a socket of the set would wake the caller at once:
+      // reading the CQ (which progresses inline) is what it should do instead.
+      epoll_event ev;
+      if (c->wfd >= 0 && epoll_wait(c->wfd, &ev, 1, 0) > 0) return -FI_EAGAIN;
     } else if (fids[i]->fclass == FI_CLASS_CNTR) {
       continue;
     } else {

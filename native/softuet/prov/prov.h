@@ -111,9 +111,16 @@ struct SuCq {
   // it readable, so further entries need no write (a syscall per completion). Read and
   // cleared only under the domain lock, like push.
   bool signaled = false;
+  // The fd FI_GETWAIT hands out: an epoll set of efd and, from the first fi_trywait on,
+  // the sockets of the endpoints bound to this CQ. A reader asleep on it wakes when a
+  // packet lands and progresses inline, instead of after the progress thread took the
+  // packet, pushed the completion and wrote efd (one more thread wake-up per message).
+  int wfd = -1;
+  std::vector<std::pair<SuEp *, int>> watched;  // what watch_sockets last added to wfd
   std::atomic<int> refs{0};
   std::string errtext;
   void push(const CqEntry &e);
+  void watch_sockets();  // under the domain lock
 };
 
 struct SuCntr {
