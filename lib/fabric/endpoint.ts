@@ -302,6 +302,8 @@ export class Endpoint {
   /**
    * Posts many ops with one crossing into the binding; resolves when all completed,
    * rejects with the first error once all settled. Every op is checked before any is posted.
+   * All but the last go with FI_MORE, so a provider that honours it (softuet) sends the
+   * whole batch at once.
    */
   batch(ops: BatchOp[]): Promise<void> {
     try {

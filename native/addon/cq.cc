@@ -36,8 +36,41 @@ constexpr uint64_t kInnerSpinNs = 50'000;
 constexpr uint32_t kYieldEvery = 8;
 }  // namespace
 
-ssize_t OpRecord::Post(fid_ep* ep) {
+ssize_t OpRecord::Post(fid_ep* ep, uint64_t flags) {
   void* c = &ctx;
+  if (flags) {
+    // The *msg calls take flags in place of the endpoint's op_flags: FI_COMPLETION keeps
+    // the completion the Promise waits for.
+    flags |= FI_COMPLETION;
+    iovec iov{buf, len};
+    void* d = desc;
+    switch (kind) {
+      case kOpSend:
+      case kOpSendData:
+      case kOpRecv: {
+        fi_msg m{&iov, &d, 1, addr, c, data};
+        if (kind == kOpRecv) return fi_recvmsg(ep, &m, flags);
+        return fi_sendmsg(ep, &m, flags | (kind == kOpSendData ? FI_REMOTE_CQ_DATA : 0));
+      }
+      case kOpTSend:
+      case kOpTSendData:
+      case kOpTRecv: {
+        fi_msg_tagged m{&iov, &d, 1, addr, tag, ignore, c, data};
+        if (kind == kOpTRecv) return fi_trecvmsg(ep, &m, flags);
+        return fi_tsendmsg(ep, &m, flags | (kind == kOpTSendData ? FI_REMOTE_CQ_DATA : 0));
+      }
+      case kOpWrite:
+      case kOpWriteData:
+      case kOpRead: {
+        fi_rma_iov r{raddr, len, rkey};
+        fi_msg_rma m{&iov, &d, 1, addr, &r, 1, c, data};
+        if (kind == kOpRead) return fi_readmsg(ep, &m, flags);
+        return fi_writemsg(ep, &m, flags | (kind == kOpWriteData ? FI_REMOTE_CQ_DATA : 0));
+      }
+      default:
+        break;  // atomics: the plain calls below
+    }
+  }
   switch (kind) {
     case kOpSend: return fi_send(ep, buf, len, desc, addr, c);
     case kOpSendData: return fi_senddata(ep, buf, len, desc, data, addr, c);

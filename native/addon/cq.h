@@ -70,7 +70,9 @@ struct OpRecord {
   void* compareDesc = nullptr;
 
   bool IsRecv() const { return kind == kOpRecv || kind == kOpTRecv; }
-  ssize_t Post(fid_ep* ep);
+  // flags 0: the plain call. FI_MORE (the batch form, all but its last op): the *msg
+  // call with it, so a provider that honours it sends the batch together.
+  ssize_t Post(fid_ep* ep, uint64_t flags = 0);
 };
 
 class NCq : public Napi::ObjectWrap<NCq>, public Closeable {

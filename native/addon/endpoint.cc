@@ -357,7 +357,7 @@ void NEndpoint::Discard(Napi::Env env, OpRecord* op) {
   cq_->FreeRecord(op);
 }
 
-void NEndpoint::Submit(Napi::Env env, OpRecord* op) {
+void NEndpoint::Submit(Napi::Env env, OpRecord* op, bool more) {
   if (inflight_++ == 0) Ref();  // the endpoint outlives its ops (see OpDone)
   op->ep = this;
   cq_->Track(op);
@@ -366,7 +366,7 @@ void NEndpoint::Submit(Napi::Env env, OpRecord* op) {
     cq_->AddBacklog(this);
     return;
   }
-  ssize_t r = op->Post(ep_);
+  ssize_t r = op->Post(ep_, more ? FI_MORE : 0);
   // FI_EAGAIN means the provider's queues are full: completions free them.
   for (int i = 0; r == -FI_EAGAIN && i < kEagainRetries; i++) {
     cq_->Drain(env, 256);
@@ -468,7 +468,9 @@ Napi::Value NEndpoint::BatchOps(const Napi::CallbackInfo& cb) {
   b->deferred = deferred;
   b->remaining = ops.size();
   for (OpRecord* op : ops) op->batch = b;
-  for (OpRecord* op : ops) Submit(env, op);
+  // FI_MORE on all but the last: a provider that honours it (softuet) sends the batch
+  // in one go instead of one send per op.
+  for (size_t i = 0; i < ops.size(); i++) Submit(env, ops[i], i + 1 < ops.size());
   return Napi::Value(env, promise);
 }
 

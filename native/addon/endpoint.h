@@ -49,7 +49,7 @@ class NEndpoint : public Napi::ObjectWrap<NEndpoint>, public Closeable {
              const Napi::Value& len, uint64_t access, void** buf, size_t* outLen, void** desc,
              const char* what);
   OpRecord* Build(Napi::Env env, const Napi::Value* a);  // a[0..9]: kind, local, off, len, addr, tag, ignore, raddr, rkey, data
-  void Submit(Napi::Env env, OpRecord* op);               // posts or queues
+  void Submit(Napi::Env env, OpRecord* op, bool more = false);  // posts or queues
   void Discard(Napi::Env env, OpRecord* op);              // frees a record never posted
 
   napi_env env_;
