@@ -14,14 +14,23 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const softuetBuilt = existsSync(`${root}build/Release/node_libfabric.node`) && existsSync(`${root}dist/lib/index.js`)
   && existsSync(`${root}build/native/prov/libsoftuet-fi.so`);
 
-/** Bytes per packet the writer sent for one 1 MiB put between two in-process ranks. */
-async function bytesPerPacket(opts: { softuetMtu?: number; softuetCc?: string } = {}):
-    Promise<{ perPacket: number; mtu: number | undefined; cc: string | undefined }> {
+/** Runs `body` on two connected in-process softuet ranks, closed afterwards. */
+async function withPair<T>(opts: Parameters<typeof FabricTransport.open>[2],
+    body: (a: FabricTransport, b: FabricTransport) => Promise<T>): Promise<T> {
   const ts = await Promise.all([0, 1].map((r) => FabricTransport.open(r, 2, { provider: 'softuet', ...opts })));
   try {
     const table = ts.map((t) => t.address);
     for (const t of ts) t.connect(table);
-    const [a, b] = ts as [FabricTransport, FabricTransport];
+    return await body(ts[0], ts[1]);
+  } finally {
+    for (const t of ts) await t.close();
+  }
+}
+
+/** Bytes per packet the writer sent for one 1 MiB put between two in-process ranks. */
+function bytesPerPacket(opts: { softuetMtu?: number; softuetCc?: string } = {}):
+    Promise<{ perPacket: number; mtu: number | undefined; cc: string | undefined }> {
+  return withPair(opts, async (a, b) => {
     const target = new Uint8Array(1 << 20);
     const handle = b.rma!.expose(target);
     const data = new Uint8Array(1 << 20).fill(7);
@@ -32,9 +41,7 @@ async function bytesPerPacket(opts: { softuetMtu?: number; softuetCc?: string } 
     const pkts = Number(after.tx_pkts) - Number(before.tx_pkts);
     const bytes = Number(after.tx_bytes) - Number(before.tx_bytes);
     return { perPacket: bytes / pkts, mtu: a.softuetMtu, cc: a.softuetCc };
-  } finally {
-    for (const t of ts) await t.close();
-  }
+  });
 }
 
 describe.runIf(softuetBuilt)('softuet settings on the collectives endpoints', () => {
@@ -98,11 +105,7 @@ describe.runIf(softuetBuilt)('RMA on a second fabric', () => {
   });
 
   it('a put lands in the target memory and is reported with its tag', async () => {
-    const ts = await Promise.all([0, 1].map((r) => FabricTransport.open(r, 2, { provider: 'softuet', bulkProvider: 'tcp;ofi_rxm' })));
-    try {
-      const table = ts.map((t) => t.address);
-      for (const t of ts) t.connect(table);
-      const [a, b] = ts as [FabricTransport, FabricTransport];
+    await withPair({ bulkProvider: 'tcp;ofi_rxm' }, async (a, b) => {
       const target = new Uint8Array(3 << 20);
       const handle = b.rma!.expose(target);
       const data = new Uint8Array(1 << 20).map((_, i) => i & 0xff);
@@ -114,8 +117,6 @@ describe.runIf(softuetBuilt)('RMA on a second fabric', () => {
       await Promise.all([a.send(1, 3, new Uint8Array([1, 2, 3, 4])), b.recv(0, 3, got)]);
       expect([...got]).toEqual([1, 2, 3, 4]);
       expect(a.name).toBe('fabric:softuet');
-    } finally {
-      for (const t of ts) await t.close();
-    }
+    });
   });
 });
