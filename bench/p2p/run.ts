@@ -138,13 +138,13 @@ async function main(): Promise<number> {
     measured.set(key, [...(measured.get(key) ?? []), r]);
     if (rounds === 1) log('\n' + formatRun(r));
   };
+  const small = sizes.filter((s) => s <= 4096);
   for (let round = 1; round <= rounds; round++) {
     for (const provider of providers) {
       for (const op of ops) {
         keep(await fiBench({ provider, op, sizes, window, seconds, reps }));
         if (nodeOk) {
           keep(await nodeRun({ provider, op, sizes, window, seconds, reps, batch: false }));
-          const small = sizes.filter((s) => s <= 4096);
           if (!values['no-batch'] && small.length > 0 && (op === 'write' || op === 'send' || op === 'tsend')) {
             keep(await nodeRun({ provider, op, sizes: small, window, seconds, reps, batch: true }));
           }
@@ -201,7 +201,8 @@ async function main(): Promise<number> {
   }
   const lead = providers.includes('softuet') ? 'softuet' : undefined;
   if (lead) {
-    for (const peer of ['tcp;ofi_rxm', 'net'].filter((p) => providers.includes(p))) {
+    const peers = ['tcp;ofi_rxm', 'net'].filter((p) => providers.includes(p));
+    for (const peer of peers) {
       log('\n' + formatRatioTable(`softuet/${peer}, native (MB/s ratio; pingpong: latency ratio and difference)`,
         ops.map((op) => ({ name: op, a: find('native', lead, op), b: find('native', peer, op) }))));
     }
@@ -209,9 +210,7 @@ async function main(): Promise<number> {
     // The TCP providers against their own ceiling, a TCP stream: with softuet against
     // UDP above, it shows how much of a ratio between them is the kernel's.
     const tcpRow = report.udp.filter((u) => u.mode === 'tcp');
-    for (const peer of ['tcp;ofi_rxm', 'net'].filter((p) => providers.includes(p))) {
-      if (tcpRow.length > 0) log('\n' + formatUdpFraction(find('native', peer, 'write'), tcpRow));
-    }
+    if (tcpRow.length > 0) for (const peer of peers) log('\n' + formatUdpFraction(find('native', peer, 'write'), tcpRow));
   } else {
     if (providers.includes('tcp;ofi_rxm') && providers.includes('net')) {
       log('\n' + formatRatioTable('net/tcp;ofi_rxm, native (softuet not available)',

@@ -420,8 +420,9 @@ void SuCq::push(const CqEntry &e) {
 }
 
 // Called on every way to sleep (an idle reader's safety timer too), so the set is only
-// touched when the CQ's endpoints changed. A socket closed with its endpoint leaves the
-// set by itself; one already in it is refused with EEXIST, which is harmless.
+// touched when the CQ's endpoints changed (a closing endpoint takes itself out with
+// unwatch, so a new one at the same address and fd is not taken for it). A socket
+// already in the set is refused with EEXIST, which is harmless.
 void SuCq::watch_sockets() {
   if (wfd < 0) return;
   std::vector<std::pair<SuEp *, int>> now;
@@ -435,6 +436,15 @@ void SuCq::watch_sockets() {
     epoll_ctl(wfd, EPOLL_CTL_ADD, fd, &ev);
   }
   watched.swap(now);
+}
+
+void SuCq::unwatch(SuEp *ep) {
+  for (size_t i = 0; i < watched.size(); i++)
+    if (watched[i].first == ep) {
+      epoll_ctl(wfd, EPOLL_CTL_DEL, watched[i].second, nullptr);
+      watched.erase(watched.begin() + i);
+      return;
+    }
 }
 
 namespace {

@@ -144,6 +144,8 @@ int ep_close(fid *f) {
   {
     std::lock_guard<std::mutex> g(d->mu);
     if (ep->enabled) epoll_ctl(d->epfd, EPOLL_CTL_DEL, ep->sock.fd(), nullptr);
+    for (SuCq *c : {ep->txcq, ep->rxcq})
+      if (c) c->unwatch(ep);
     for (size_t i = 0; i < d->eps.size(); i++)
       if (d->eps[i] == ep) {
         d->eps.erase(d->eps.begin() + i);
@@ -352,15 +354,20 @@ void set_local(TxOp *op, const iovec *iov, size_t count, size_t total, bool copy
   }
 }
 
+// After a post: one made with FI_MORE leaves its packets queued for the posts that
+// follow (should none follow, the next progress call sends them); otherwise a progress
+// thread asleep is woken for the new work.
+void posted(SuEp *ep, bool more) {
+  if (more) ep->dom->tx_deferred.store(true, std::memory_order_relaxed);
+  else ep->dom->kick();
+}
+
 // Hands the op to the engine, which owns it from then on; a refused op is freed here.
-// An op posted with FI_MORE leaves its packets queued for the posts that follow; should
-// none follow, the next progress call sends them.
 int submit(SuEp *ep, TxOp *op) {
   const bool more = op->more;
   int r = ep->eng->post(op);
   if (r) delete op;
-  else if (more) ep->dom->tx_deferred.store(true, std::memory_order_relaxed);
-  else ep->dom->kick();
+  else posted(ep, more);
   return r;
 }
 
@@ -519,8 +526,7 @@ ssize_t do_rma_msg(SuEp *ep, OpKind kind, const fi_msg_rma *m, uint64_t flags, b
       break;
     }
   }
-  if (flags & FI_MORE) ep->dom->tx_deferred.store(true, std::memory_order_relaxed);
-  else ep->dom->kick();
+  posted(ep, flags & FI_MORE);
   return 0;
 }
 

@@ -120,7 +120,8 @@ struct SuCq {
   std::atomic<int> refs{0};
   std::string errtext;
   void push(const CqEntry &e);
-  void watch_sockets();  // under the domain lock
+  void watch_sockets();     // under the domain lock
+  void unwatch(SuEp *ep);   // under the domain lock, when ep closes
 };
 
 struct SuCntr {
