@@ -1,6 +1,7 @@
 // Shared plumbing for the softuet provider tests: where the built provider and native
 // test programs live, and a bounded child-process runner.
 import { execFile, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,6 +49,31 @@ export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeo
     });
   });
   return { child, done, output: () => out };
+}
+
+// Resolves once the process `pid` has a TCP socket listening on `port`, read from its own
+// /proc/<pid>/net tables so it also works inside a network namespace. A probe connection
+// would be taken by fi_pingpong as its one client, hence the tables. False if the process
+// exits or the time runs out first.
+export async function waitListening(pid: number, port: number, timeoutMs = 30_000): Promise<boolean> {
+  const want = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const table of ['tcp', 'tcp6']) {
+      let text: string;
+      try {
+        text = await readFile(`/proc/${pid}/net/${table}`, 'utf8');
+      } catch {
+        return false; // the process is gone
+      }
+      for (const line of text.split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length > 3 && `${f[1]} `.endsWith(want) && f[3] === '0A') return true;
+      }
+    }
+    await sleep(20);
+  }
+  return false;
 }
 
 export function sleep(ms: number): Promise<void> {

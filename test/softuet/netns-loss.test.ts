@@ -5,7 +5,7 @@
 // available, instead of skipping.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, run, sleep, start, testsDir } from './helpers.js';
+import { baseEnv, run, start, testsDir, waitListening } from './helpers.js';
 
 const ns = `suetloss${process.pid}${Math.floor(Math.random() * 1e6)}`;
 const dropPct = 10;
@@ -61,7 +61,7 @@ describe(`softuet over a lossy kernel loopback (${dropPct}% UDP dropped by nftab
     const port = '47592';
     const common = ['-p', 'softuet', '-e', 'rdm', '-I', '5', '-S', '1048576', '-c'];
     const server = start('ip', inNs('fi_pingpong', [...common, '-B', port]), baseEnv(), 120_000);
-    await sleep(400);
+    expect(await waitListening(server.child.pid!, Number(port)), server.output()).toBe(true);
     const client = await run('ip', inNs('fi_pingpong', [...common, '-P', port, '127.0.0.1']), { env: baseEnv(), timeoutMs: 120_000 });
     const srv = await server.done;
     expect(client.code, client.out).toBe(0);

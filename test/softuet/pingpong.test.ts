@@ -1,20 +1,16 @@
 // softuet as seen by libfabric's own tools: fi_info lists it, and fi_pingpong moves
 // data between two processes over it, RDM and DGRAM, with data checks (-c).
 import { describe, expect, it } from 'vitest';
-import { baseEnv, freshPort, run, sleep, start } from './helpers.js';
+import { baseEnv, freshPort, run, start, waitListening } from './helpers.js';
 
 async function pingpong(ep: 'rdm' | 'dgram', size: string, iters: number) {
   const port = freshPort();
   const env = baseEnv();
   const common = ['-p', 'softuet', '-e', ep, '-I', String(iters), '-S', size, '-c'];
   const server = start('fi_pingpong', [...common, '-B', String(port)], env, 60_000);
-  await sleep(300);
-  let client = await run('fi_pingpong', [...common, '-P', String(port), '127.0.0.1'], { env, timeoutMs: 60_000 });
-  // The server may not be listening yet on a loaded machine: one retry.
-  if (client.code !== 0 && /connect/.test(client.out)) {
-    await sleep(1000);
-    client = await run('fi_pingpong', [...common, '-P', String(port), '127.0.0.1'], { env, timeoutMs: 60_000 });
-  }
+  // On a loaded machine the server can take seconds to reach listen(): connect only then.
+  expect(await waitListening(server.child.pid!, port), server.output()).toBe(true);
+  const client = await run('fi_pingpong', [...common, '-P', String(port), '127.0.0.1'], { env, timeoutMs: 60_000 });
   const srv = await server.done;
   return { client, srv };
 }
