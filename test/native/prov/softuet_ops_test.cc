@@ -622,7 +622,9 @@ TEST_CASE(fi_more_holds_packets_for_the_next_post) {
   for (size_t i = 0; i + 1 < n; i++) post(i, FI_MORE);
   if (!faults) CHECK_EQ(arrived(), before);  // held
   post(n - 1, 0);
-  if (!faults) CHECK(arrived() >= before + n);  // all sent by the last post itself
+  // All sent by the last post itself; the netns test runs this over a kernel path that
+  // drops 10 %, so half of them arriving is the mark (held ones would all be missing).
+  if (!faults) CHECK(arrived() >= before + n / 2);
   auto reap = [&](size_t count) {
     size_t got = 0;
     uint64_t end = now_ms() + 20000;
