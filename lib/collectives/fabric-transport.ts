@@ -47,20 +47,6 @@ const TAG_MASK = (1n << RANK_SHIFT) - 1n;
 const HANDLE_BYTES = 24;
 const PEER_ERROR_GRACE_MS = 1000;
 /**
- * softuet payload per packet for the collectives' endpoints, unless FI_SOFTUET_MTU says
- * otherwise. softuet is CPU-bound on these transfers (every byte is copied and
- * checksummed in user space on both sides, plus ~2,300 instructions per packet), so
- * halving the packets of a bulk transfer saves about a fifth of its CPU; 8 KiB payloads
- * still fit a 9000-byte jumbo frame. Peers of either MTU interoperate (the receiver
- * takes any datagram size).
- */
-export const SOFTUET_COLLECTIVE_MTU = 8192;
-/**
- * The same on loopback (an endpoint bound to 127.0.0.0/8), whose 64 KiB link MTU no
- * frame limit applies to: softuet's largest payload, half the packets of 8 KiB again.
- */
-export const SOFTUET_LOOPBACK_MTU = 16000;
-/**
  * softuet congestion management for the collectives' endpoints, unless FI_SOFTUET_CC
  * says otherwise: NSCC's window without RCCC's receiver credit. Under RCCC every write
  * beyond the first 8 packets waits for grants the target sends only when its thread
@@ -112,9 +98,9 @@ export interface FabricTransportOptions {
    */
   bulkThread?: boolean;
   /**
-   * softuet payload bytes per packet on this transport's endpoints. Default:
-   * FI_SOFTUET_MTU when set, else SOFTUET_LOOPBACK_MTU when `node` is a loopback
-   * address, else SOFTUET_COLLECTIVE_MTU. Ignored by other providers.
+   * softuet payload bytes per packet on this transport's endpoints. Default: the
+   * provider's (FI_SOFTUET_MTU when set, else what the bound interface carries whole,
+   * 16000 on loopback). Ignored by other providers.
    */
   softuetMtu?: number;
   /**
@@ -166,11 +152,6 @@ function withSoftuetEnv<T>(s: SoftuetSettings | undefined, open: () => T): T {
       else process.env[k] = v;
     }
   }
-}
-
-/** Whether `node` names this host's loopback network (127.0.0.0/8, ::1, localhost). */
-function isLoopback(node: string): boolean {
-  return /^127\.\d+\.\d+\.\d+$/.test(node) || node === '::1' || node === 'localhost';
 }
 
 /**
@@ -372,7 +353,8 @@ export class FabricTransport implements Transport {
                       softuet: SoftuetSettings | undefined) {
     this.info = info;
     const own = info.provider === 'softuet';
-    this.softuetMtu = own ? (softuet?.mtu ?? (Number(process.env.FI_SOFTUET_MTU) || 4096)) : undefined;
+    // softuet's inject size is its payload per packet.
+    this.softuetMtu = own ? (softuet?.mtu ?? info.limits.injectSize) : undefined;
     this.softuetCc = own ? (softuet?.cc ?? (process.env.FI_SOFTUET_CC || 'nscc+rccc')) : undefined;
     this.name = `fabric:${info.provider}`;
     this.libfabricVersion = mod.libfabricVersion();
@@ -403,8 +385,7 @@ export class FabricTransport implements Transport {
     }
     const fabric = new mod.Fabric(info);
     const softuet: SoftuetSettings | undefined = info.provider !== 'softuet' ? undefined : {
-      mtu: opts.softuetMtu ?? (process.env.FI_SOFTUET_MTU ? undefined
-        : isLoopback(node) ? SOFTUET_LOOPBACK_MTU : SOFTUET_COLLECTIVE_MTU),
+      mtu: opts.softuetMtu,
       cc: opts.softuetCc ?? (process.env.FI_SOFTUET_CC ? undefined : SOFTUET_COLLECTIVE_CC),
     };
     try {

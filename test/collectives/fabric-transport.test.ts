@@ -1,14 +1,13 @@
-// FabricTransport's endpoint set-up: softuet endpoints carry 16000 bytes per packet on
-// loopback (8 KiB elsewhere) and run NSCC without RCCC unless FI_SOFTUET_MTU and
-// FI_SOFTUET_CC say otherwise (and opening them leaves the environment as it was);
+// FabricTransport's endpoint set-up: softuet endpoints carry the provider's payload per
+// packet (16000 bytes on loopback) and run NSCC without RCCC unless FI_SOFTUET_MTU,
+// FI_SOFTUET_CC or the options say otherwise (and opening them leaves the environment
+// as it was);
 // RMA writes may travel on a second fabric over another provider.
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  FabricTransport, SOFTUET_COLLECTIVE_CC, SOFTUET_LOOPBACK_MTU,
-} from '../../lib/collectives/fabric-transport.js';
+import { FabricTransport, SOFTUET_COLLECTIVE_CC } from '../../lib/collectives/fabric-transport.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const softuetBuilt = existsSync(`${root}build/Release/node_libfabric.node`) && existsSync(`${root}dist/lib/index.js`)
@@ -57,7 +56,7 @@ describe.runIf(softuetBuilt)('softuet settings on the collectives endpoints', ()
     delete process.env.FI_SOFTUET_MTU;
     delete process.env.FI_SOFTUET_CC;
     const r = await bytesPerPacket();
-    expect(r.mtu).toBe(SOFTUET_LOOPBACK_MTU);
+    expect(r.mtu).toBe(16000);
     expect(r.cc).toBe(SOFTUET_COLLECTIVE_CC);
     expect(r.perPacket).toBeGreaterThan(12000);
     expect(process.env.FI_SOFTUET_MTU).toBeUndefined();

@@ -40,6 +40,10 @@ struct FaultCounters {
   uint64_t dropped = 0, duplicated = 0, reordered = 0, corrupted = 0;
 };
 
+// MTU of the interface that holds address `a` (an address of its subnet: 127.0.0.2 is
+// on lo), 0 when no interface does (INADDR_ANY, an address not configured here).
+size_t link_mtu(const in_addr &a);
+
 class UdpSock {
  public:
   ~UdpSock();

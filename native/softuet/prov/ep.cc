@@ -231,7 +231,7 @@ int ep_enable(SuEp *ep) {
     int tos = ep->dscp << 2;
     if (setsockopt(ep->sock.fd(), IPPROTO_IP, IP_TOS, &tos, sizeof tos)) return -FI_EINVAL;
   }
-  EngineConfig cfg = EngineConfig::from_env();
+  EngineConfig cfg = EngineConfig::from_env(&ep->want);
   cfg.dgram = ep->type == FI_EP_DGRAM;
   // EV sockets for per-packet entropy on RUD PDCs; without them (none wanted, ROD or
   // DGRAM endpoint, no descriptors left) every packet leaves from the endpoint's port.
@@ -780,7 +780,7 @@ int valid_common(fid_ep *e, fi_datatype dt, fi_op op, size_t *count, bool cmp) {
   if (cmp != (amo_is_cswap(o))) return -FI_EOPNOTSUPP;
   size_t es = amo_size(d);
   SuEp *ep = EP(e);
-  size_t mtu = ep->eng ? ep->eng->config().mtu : EngineConfig::from_env().mtu;
+  size_t mtu = ep->eng ? ep->eng->config().mtu : EngineConfig::from_env(&ep->want).mtu;
   *count = mtu / es / (cmp ? 2 : 1);
   return 0;
 }

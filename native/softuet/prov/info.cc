@@ -20,7 +20,8 @@ constexpr uint64_t kMrSupported = FI_MR_VIRT_ADDR | FI_MR_PROV_KEY;
 const char kFabricName[] = "softuet";
 const char kDomainName[] = "udp";
 
-size_t mtu() { return EngineConfig::from_env().mtu; }
+// Payload per packet of an endpoint on `src` (null: the default address).
+size_t mtu(const sockaddr_in *src) { return EngineConfig::from_env(src).mtu; }
 
 uint64_t implied(uint64_t caps) {
   if ((caps & (FI_MSG | FI_TAGGED)) && !(caps & (FI_SEND | FI_RECV))) caps |= FI_SEND | FI_RECV;
@@ -66,7 +67,7 @@ fi_info *make_info(fi_ep_type type, const fi_info *hints, const sockaddr_in *src
     memcpy(fi->dest_addr, dst, sizeof *dst);
     fi->dest_addrlen = sizeof *dst;
   }
-  size_t m = mtu();
+  size_t m = mtu(src);
   // RUD gives send-after-send through in-order matching; asking for more selects ROD.
   uint64_t want = (hints && hints->tx_attr ? hints->tx_attr->msg_order : 0) |
                   (hints && hints->rx_attr ? hints->rx_attr->msg_order : 0);
@@ -141,7 +142,7 @@ fi_info *make_info(fi_ep_type type, const fi_info *hints, const sockaddr_in *src
 }
 
 // Returns false when the hints ask for something this endpoint type cannot give.
-bool satisfies(fi_ep_type type, const fi_info *h) {
+bool satisfies(fi_ep_type type, const fi_info *h, const sockaddr_in *src) {
   if (!h) return true;
   bool rdm = type == FI_EP_RDM;
   uint64_t sup = (rdm ? kRdmCaps : kDgramCaps) | FI_LOCAL_COMM | FI_REMOTE_COMM;
@@ -155,14 +156,14 @@ bool satisfies(fi_ep_type type, const fi_info *h) {
   if (h->ep_attr) {
     if (h->ep_attr->type != FI_EP_UNSPEC && h->ep_attr->type != type) return false;
     if (h->ep_attr->protocol != FI_PROTO_UNSPEC && h->ep_attr->protocol != FI_PROTO_UDP) return false;
-    size_t maxmsg = rdm ? (1u << 30) : mtu();
+    size_t maxmsg = rdm ? (1u << 30) : mtu(src);
     if (h->ep_attr->max_msg_size > maxmsg) return false;
     if (h->ep_attr->tx_ctx_cnt > 1 && h->ep_attr->tx_ctx_cnt != FI_SHARED_CONTEXT) return false;
     if (h->ep_attr->rx_ctx_cnt > 1 && h->ep_attr->rx_ctx_cnt != FI_SHARED_CONTEXT) return false;
     if (h->ep_attr->tx_ctx_cnt == FI_SHARED_CONTEXT || h->ep_attr->rx_ctx_cnt == FI_SHARED_CONTEXT) return false;
   }
   if (h->tx_attr) {
-    if (h->tx_attr->inject_size > mtu()) return false;
+    if (h->tx_attr->inject_size > mtu(src)) return false;
     if (h->tx_attr->msg_order & ~(rdm ? kRodMsgOrder : 0)) return false;
     if (h->tx_attr->comp_order & ~(uint64_t)FI_ORDER_NONE) return false;
     if (h->tx_attr->iov_limit > 4 || h->tx_attr->rma_iov_limit > (rdm ? 4u : 1u)) return false;
@@ -214,7 +215,7 @@ int getinfo(uint32_t version, const char *node, const char *service, uint64_t fl
   }
   fi_info *head = nullptr, *tail = nullptr;
   for (fi_ep_type t : {FI_EP_RDM, FI_EP_DGRAM}) {
-    if (!satisfies(t, hints)) continue;
+    if (!satisfies(t, hints, have_src ? &src : nullptr)) continue;
     fi_info *fi = make_info(t, hints, have_src ? &src : nullptr, have_dst ? &dst : nullptr);
     if (!fi) break;
     if (!head) head = fi;

@@ -160,6 +160,10 @@ struct Stats {
   uint64_t nack_tx[256] = {}, nack_rx[256] = {};
 };
 
+// Payload bytes per packet at most: non-SOM requests and responses state their payload
+// in 14 bits.
+constexpr size_t kMaxMtu = 16000;
+
 struct EngineConfig {
   size_t mtu = 4096;          // payload bytes per packet
   uint32_t mpr = 128;         // PSNs in flight per PDC
@@ -198,7 +202,10 @@ struct EngineConfig {
   // A PDC with nothing in flight for this long is closed (CLOSE handshake); 0 keeps
   // PDCs open until the endpoint closes.
   uint64_t pdc_idle_ns = 1'000'000'000;
-  static EngineConfig from_env();
+  // `local`: the endpoint's address, whose interface sets the default MTU (null: the
+  // provider's default address, 127.0.0.1).
+  static EngineConfig from_env(const sockaddr_in *local = nullptr);
+  static size_t default_mtu(const sockaddr_in *local);
 };
 
 class Engine {

@@ -592,6 +592,82 @@ TEST_CASE(atomic_ioc_vectors) {
   fi_close(&mr->fid);
 }
 
+// Each side cuts its packets by its own MTU (FI_SOFTUET_MTU, or its interface's): reads
+// are answered in the chunks the initiator asks for, so every op works between
+// endpoints that disagree, in both directions.
+TEST_CASE(mismatched_mtus_every_op) {
+  Peer a, b;
+  {
+    Env env;
+    env.set("FI_SOFTUET_MTU", "1024");
+    REQUIRE(open_peer(a, Opts()) == 0);
+    env.set("FI_SOFTUET_MTU", "16000");
+    REQUIRE(open_peer(b, Opts()) == 0);
+  }
+  REQUIRE(connect(a, b) == 0);
+  CHECK_EQ(a.info->tx_attr->inject_size, 1024u);
+  CHECK_EQ(b.info->tx_attr->inject_size, 16000u);
+  const size_t n = 300000 + 123;  // not a multiple of either MTU
+  for (int dir = 0; dir < 2; dir++) {
+    Peer &x = dir ? b : a, &y = dir ? a : b;
+    write_checked(x, y, n, 11 + dir);
+    send_recv(x, y, n, 21 + dir);
+    auto mem = pattern(n, 31 + dir);
+    fid_mr *mr = reg(y, mem.data(), n, FI_REMOTE_READ | FI_REMOTE_WRITE);
+    REQUIRE(mr);
+    std::vector<uint8_t> back(n, 0);
+    int ctx;
+    REQUIRE(fi_read(x.ep, back.data(), n, nullptr, x.remote, (uint64_t)(uintptr_t)mem.data(), fi_mr_key(mr), &ctx) == 0);
+    Comp c;
+    REQUIRE(wait_comp(x.txcq, c));
+    CHECK_EQ(c.err, 0);
+    CHECK(back == mem);
+    // A read of one byte and one that ends one byte into a chunk of either side.
+    for (size_t len : {(size_t)1, (size_t)16001, (size_t)1025}) {
+      std::vector<uint8_t> part(len, 0);
+      REQUIRE(fi_read(x.ep, part.data(), len, nullptr, x.remote, (uint64_t)(uintptr_t)mem.data() + 7, fi_mr_key(mr),
+                      &ctx) == 0);
+      REQUIRE(wait_comp(x.txcq, c));
+      CHECK_EQ(c.err, 0);
+      CHECK(memcmp(part.data(), mem.data() + 7, len) == 0);
+    }
+    // As many atomic elements as the initiator's MTU carries.
+    size_t count = 0;
+    REQUIRE(fi_atomicvalid(x.ep, FI_UINT64, FI_SUM, &count) == 0);
+    CHECK_EQ(count, (dir ? 16000u : 1024u) / 8);
+    std::vector<uint64_t> cells(count, 5), add(count, 2), old(count, 0);
+    fid_mr *amr = reg(y, cells.data(), count * 8, FI_REMOTE_READ | FI_REMOTE_WRITE);
+    REQUIRE(amr);
+    REQUIRE(fi_fetch_atomic(x.ep, add.data(), count, nullptr, old.data(), nullptr, x.remote,
+                            (uint64_t)(uintptr_t)cells.data(), fi_mr_key(amr), FI_UINT64, FI_SUM, &ctx) == 0);
+    REQUIRE(wait_comp(x.txcq, c));
+    CHECK_EQ(c.err, 0);
+    CHECK(old[0] == 5 && old[count - 1] == 5 && cells[0] == 7 && cells[count - 1] == 7);
+    fi_close(&amr->fid);
+    fi_close(&mr->fid);
+  }
+  CHECK_EQ(stat(a, "rsp_errors_tx") + stat(b, "rsp_errors_tx"), 0u);
+}
+
+// Without FI_SOFTUET_MTU the payload is what the bound interface carries whole, at most
+// 16000 bytes: loopback's 65536-byte MTU gives the maximum.
+TEST_CASE(default_mtu_from_the_interface) {
+  FILE *f = fopen("/sys/class/net/lo/mtu", "r");
+  REQUIRE(f);
+  unsigned lo = 0;
+  REQUIRE(fscanf(f, "%u", &lo) == 1);
+  fclose(f);
+  Env env;
+  env.set("FI_SOFTUET_MTU", "");  // empty: as if unset
+  Peer p;
+  REQUIRE(open_peer(p, Opts()) == 0);
+  if (lo >= 16200) CHECK_EQ(p.info->tx_attr->inject_size, 16000u);
+  else CHECK(p.info->tx_attr->inject_size < lo && p.info->tx_attr->inject_size + 200 > lo);
+  size_t count = 0;
+  REQUIRE(fi_atomicvalid(p.ep, FI_UINT32, FI_SUM, &count) == 0);
+  CHECK_EQ(count, p.info->tx_attr->inject_size / 4);
+}
+
 // SES JobID: endpoints of different jobs cannot reach each other's memory or queues.
 TEST_CASE(foreign_job_refused) {
   Peer a, b;
