@@ -32,14 +32,14 @@ constexpr int kGsoMaxSegs = 64;
 
 size_t link_mtu(const in_addr &a) {
   ifaddrs *list = nullptr;
-  if (getifaddrs(&list)) return 0;
+  if (a.s_addr == htonl(INADDR_ANY) || getifaddrs(&list)) return 0;
   size_t mtu = 0;
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   for (ifaddrs *i = list; i && fd >= 0; i = i->ifa_next) {
     if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_netmask) continue;
     uint32_t ip = ((const sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
     uint32_t mask = ((const sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr;
-    if (((ip ^ a.s_addr) & mask) || a.s_addr == htonl(INADDR_ANY)) continue;
+    if ((ip ^ a.s_addr) & mask) continue;
     ifreq r{};
     strncpy(r.ifr_name, i->ifa_name, IFNAMSIZ - 1);
     if (ioctl(fd, SIOCGIFMTU, &r) == 0 && r.ifr_mtu > 0) {

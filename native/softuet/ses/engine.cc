@@ -552,13 +552,13 @@ void Engine::send_req(InitPdc *p, TxOp *op, TxPkt &pk, bool retx) {
   s.initiator = sock_ ? ntohs(sock_->local().sin_port) : 0;
   bool som = pk.offset == 0;
   s.flags = (som ? SF_SOM : 0) | (pk.eom ? SF_EOM : 0) | SF_DC;
+  // A read request carries no payload (nor header data): payload_length, or header_data
+  // on its SOM packet, states how many bytes it asks for, so the answer is cut by the
+  // initiator's MTU, not the target's (the two may differ).
   if (!som) {
     s.message_offset = pk.offset;
     s.payload_length = (uint16_t)pk.len;
   } else if (op->kind == OpKind::READ) {
-    // A read request carries no payload and no header data: the field says how many
-    // bytes this request asks for, so the answer is cut by the initiator's MTU, not
-    // the target's (the two may differ).
     s.header_data = pk.len;
   }
   bool payload = true;
