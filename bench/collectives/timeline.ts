@@ -7,7 +7,9 @@
 // when each incoming put was reported landed, and the JS-thread time between
 // consecutive events (folds, copies, the loop turn), and the process's CPU time per
 // operation over all its threads (steadier than wall time on a shared host). Rank 0 prints the median over the
-// iterations of each phase, then one iteration's event list for every rank.
+// iterations of each phase, the mean, 90th percentile and maximum of the totals with the
+// resends softuet's RMA endpoint made meanwhile, then one iteration's event list for
+// every rank.
 
 import { fileURLToPath } from 'node:url';
 import { Communicator, FabricTransport, placementFromEnv } from '../../lib/collectives/index.js';
@@ -49,6 +51,9 @@ async function rank(size: number, iters: number, provider: string | undefined, a
   const send = new Float32Array(count).fill(comm.rank + 1), recv = new Float32Array(count);
   for (let i = 0; i < 5; i++) await comm.allreduce(send, recv, { algorithm });
   const runs: { total: number; evs: Ev[]; start: number }[] = [];
+  const t = comm.transport;
+  const stats = () => (t instanceof FabricTransport ? t.rmaEndpointStats() : undefined) ?? {};
+  const stats0 = stats();
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < iters; i++) {
     await comm.barrier();
@@ -59,6 +64,11 @@ async function rank(size: number, iters: number, provider: string | undefined, a
     runs.push({ total: end - start, evs, start });
   }
   const cpuUsed = process.cpuUsage(cpu0);
+  // Loss recovery on the RMA endpoint during the timed loop: a resend after an RTO costs
+  // one iteration milliseconds, which the median hides and the mean (nccl-tests' time) shows.
+  const stats1 = stats();
+  const resends = Object.fromEntries(['retx_gap', 'retx_rto', 'probes_tx'].filter((k) => k in stats1)
+    .map((k) => [k, Number(stats1[k]) - Number(stats0[k] ?? 0)]));
   const cpuPerOp = (cpuUsed.user + cpuUsed.system) / iters;
   const want = (comm.size * (comm.size + 1)) / 2;
   if (recv.some((v) => v !== want)) throw new Error(`rank ${comm.rank}: wrong result`);
@@ -75,6 +85,10 @@ async function rank(size: number, iters: number, provider: string | undefined, a
     rank: comm.rank,
     cpu: cpuPerOp,
     total: median(summary.map((s) => s.total)),
+    mean: summary.reduce((a, s) => a + s.total, 0) / summary.length,
+    p90: [...summary.map((s) => s.total)].sort((a, b) => a - b)[Math.floor(summary.length * 0.9)]!,
+    max: Math.max(...summary.map((s) => s.total)),
+    resends,
     postSum: median(summary.map((s) => s.postSum)),
     firstLand: median(summary.map((s) => s.firstLand)),
     lastLand: median(summary.map((s) => s.lastLand)),
@@ -99,7 +113,6 @@ async function rank(size: number, iters: number, provider: string | undefined, a
   if (comm.rank === 0) {
     const dec = new TextDecoder();
     const per = Array.from({ length: comm.size }, (_, r) => JSON.parse(dec.decode(all.subarray(r * slot, (r + 1) * slot)).trim()) as typeof mine);
-    const t = comm.transport;
     const softuet = t instanceof FabricTransport && t.softuetMtu ? ` (MTU ${t.softuetMtu}, CC ${t.softuetCc ?? 'default'})` : '';
     const out = [`# allreduce ${size} B float sum out of place, ${comm.size} ranks over ${t.name}${softuet}, ` +
       `algorithm ${algorithm}, median of ${iters} (us)`,
@@ -107,6 +120,11 @@ async function rank(size: number, iters: number, provider: string | undefined, a
     for (const p of per) {
       out.push(`${String(p.rank).padStart(6)}  ${p.total.toFixed(0).padStart(6)}  ${p.postSum.toFixed(0).padStart(14)}  ` +
         `${p.firstLand.toFixed(0).padStart(13)}  ${p.lastLand.toFixed(0).padStart(12)}  ${p.afterLast.toFixed(0).padStart(18)}  ${p.cpu.toFixed(0).padStart(26)}`);
+    }
+    out.push('# rank  total: mean     p90     max  (us)  resends on the RMA endpoint');
+    for (const p of per) {
+      out.push(`${String(p.rank).padStart(6)}  ${p.mean.toFixed(0).padStart(12)}  ${p.p90.toFixed(0).padStart(6)}  ` +
+        `${p.max.toFixed(0).padStart(6)}        ${Object.entries(p.resends).map(([k, v]) => `${k}=${v}`).join(' ') || '-'}`);
     }
     for (const p of per) out.push(`# rank ${p.rank}, the median iteration:`, ...p.sample);
     process.stdout.write(out.join('\n') + '\n');
