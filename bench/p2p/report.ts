@@ -168,16 +168,34 @@ export function compare(a: Run, b: Run): Ratio[] {
 }
 
 /**
- * A ratio table: one row per size, one column per named pair of runs.
- * Ping-pong columns show the latency ratio and the difference in microseconds.
+ * Ratios of runs measured in the same rounds: round i of `a` against round i of `b`, and
+ * per size the median over rounds. Two runs of one round ran back to back, so a slow
+ * stretch of a shared host weighs on both, where a ratio of two medians taken from
+ * different rounds can be off by the host's swing.
  */
-export function formatRatioTable(title: string, columns: Array<{ name: string; a?: Run; b?: Run }>): string {
-  const usable = columns.filter((c) => c.a && c.b && !c.a.error && !c.b.error) as
-    Array<{ name: string; a: Run; b: Run }>;
+export function compareRounds(a: Run[], b: Run[]): Ratio[] {
+  const pairs = a.slice(0, b.length).map((ra, i) => compare(ra, b[i]));
+  const sizes = [...new Set(pairs.flatMap((p) => p.map((r) => r.bytes)))].sort((x, y) => x - y);
+  const mid = (v: number[]): number => [...v].sort((x, y) => x - y)[Math.floor((v.length - 1) / 2)];
+  return sizes.map((bytes) => {
+    const at = pairs.flatMap((p) => p.filter((r) => r.bytes === bytes));
+    return { bytes, ratio: mid(at.map((r) => r.ratio)), diffUsec: mid(at.map((r) => r.diffUsec)) };
+  });
+}
+
+/**
+ * A ratio table: one row per size, one column per named pair of runs, or of the runs of
+ * several rounds (compareRounds). Ping-pong columns show the latency ratio and the
+ * difference in microseconds.
+ */
+export function formatRatioTable(title: string, columns: Array<{ name: string; a?: Run | Run[]; b?: Run | Run[] }>): string {
+  const list = (r: Run | Run[] | undefined): Run[] => (r === undefined ? [] : Array.isArray(r) ? r : [r]);
+  const usable = columns.map((c) => ({ name: c.name, a: list(c.a), b: list(c.b) }))
+    .filter((c) => c.a.length > 0 && c.b.length > 0 && [...c.a, ...c.b].every((r) => !r.error));
   if (usable.length === 0) return `## ${title}\n   (nothing to compare)`;
-  const per = usable.map((c) => ({ c, ratios: compare(c.a, c.b) }));
+  const per = usable.map((c) => ({ c, ratios: compareRounds(c.a, c.b) }));
   const sizes = [...new Set(per.flatMap((p) => p.ratios.map((r) => r.bytes)))].sort((x, y) => x - y);
-  const widths = usable.map((c) => Math.max(c.a.op === 'pingpong' ? 22 : 12, c.name.length + 2));
+  const widths = usable.map((c) => Math.max(c.a[0].op === 'pingpong' ? 22 : 12, c.name.length + 2));
   const lines = [`## ${title}`, pad('bytes', 10) + usable.map((c, i) => pad(c.name, widths[i], true)).join('')];
   for (const bytes of sizes) {
     let line = pad(human(bytes), 10);
@@ -186,7 +204,7 @@ export function formatRatioTable(title: string, columns: Array<{ name: string; a
       let cell = '-';
       if (r) {
         cell = r.ratio.toFixed(2);
-        if (p.c.a.op === 'pingpong') cell += ` (${r.diffUsec >= 0 ? '+' : ''}${r.diffUsec.toFixed(1)}us)`;
+        if (p.c.a[0].op === 'pingpong') cell += ` (${r.diffUsec >= 0 ? '+' : ''}${r.diffUsec.toFixed(1)}us)`;
       }
       line += pad(cell, widths[i], true);
     }

@@ -187,15 +187,17 @@ async function main(): Promise<number> {
     log('\n' + formatScaling(report.scaling));
   }
 
-  // ratio tables
+  // Ratio tables: per round, then the median (compareRounds).
+  const inRounds = (impl: Run['impl'], provider: string, op: Op): Run[] | undefined => measured.get(`${impl}|${provider}|${op}`);
+  const perRound = rounds > 1 ? ', median of per-round ratios' : '';
   if (nodeOk) {
     for (const provider of providers) {
-      log('\n' + formatRatioTable(`Node/native, ${provider} (MB/s ratio; pingpong: latency ratio and difference)`,
-        ops.map((op) => ({ name: op, a: find('node', provider, op), b: find('native', provider, op) }))));
+      log('\n' + formatRatioTable(`Node/native, ${provider} (MB/s ratio; pingpong: latency ratio and difference${perRound})`,
+        ops.map((op) => ({ name: op, a: inRounds('node', provider, op), b: inRounds('native', provider, op) }))));
       const batchOps = ops.filter((op) => op === 'write' || op === 'send' || op === 'tsend');
       if (!values['no-batch'] && batchOps.length > 0) {
-        log('\n' + formatRatioTable(`Node batch form/native, ${provider} (message rate ratio)`,
-          batchOps.map((op) => ({ name: op, a: find('node-batch', provider, op), b: find('native', provider, op) }))));
+        log('\n' + formatRatioTable(`Node batch form/native, ${provider} (message rate ratio${perRound})`,
+          batchOps.map((op) => ({ name: op, a: inRounds('node-batch', provider, op), b: inRounds('native', provider, op) }))));
       }
     }
   }
@@ -203,8 +205,8 @@ async function main(): Promise<number> {
   if (lead) {
     const peers = ['tcp;ofi_rxm', 'net'].filter((p) => providers.includes(p));
     for (const peer of peers) {
-      log('\n' + formatRatioTable(`softuet/${peer}, native (MB/s ratio; pingpong: latency ratio and difference)`,
-        ops.map((op) => ({ name: op, a: find('native', lead, op), b: find('native', peer, op) }))));
+      log('\n' + formatRatioTable(`softuet/${peer}, native (MB/s ratio; pingpong: latency ratio and difference${perRound})`,
+        ops.map((op) => ({ name: op, a: inRounds('native', lead, op), b: inRounds('native', peer, op) }))));
     }
     if (report.udp.length > 0) log('\n' + formatUdpFraction(find('native', lead, 'write'), report.udp));
     // The TCP providers against their own ceiling, a TCP stream: with softuet against
@@ -213,8 +215,8 @@ async function main(): Promise<number> {
     if (tcpRow.length > 0) for (const peer of peers) log('\n' + formatUdpFraction(find('native', peer, 'write'), tcpRow));
   } else {
     if (providers.includes('tcp;ofi_rxm') && providers.includes('net')) {
-      log('\n' + formatRatioTable('net/tcp;ofi_rxm, native (softuet not available)',
-        ops.map((op) => ({ name: op, a: find('native', 'net', op), b: find('native', 'tcp;ofi_rxm', op) }))));
+      log('\n' + formatRatioTable(`net/tcp;ofi_rxm, native (softuet not available${perRound})`,
+        ops.map((op) => ({ name: op, a: inRounds('native', 'net', op), b: inRounds('native', 'tcp;ofi_rxm', op) }))));
     }
     const best = providers[0];
     if (report.udp.length > 0) log('\n' + formatUdpFraction(find('native', best, 'write'), report.udp));

@@ -1,7 +1,7 @@
 // The pure core of bench/p2p: sizes, units, row figures and ratios.
 import { describe, expect, it } from 'vitest';
 import {
-  compare, formatRatioTable, formatRun, human, makeRow, medianOfRounds, parseSize, parseSizes, patternByte, type Run,
+  compare, compareRounds, formatRatioTable, formatRun, human, makeRow, medianOfRounds, parseSize, parseSizes, patternByte, type Run,
 } from '../../bench/p2p/report.js';
 
 describe('sizes and units', () => {
@@ -92,5 +92,17 @@ describe('rows and ratios', () => {
     expect(medianOfRounds([r1, r2, r3]).rows[1].check).toBe('mismatch');
     expect(medianOfRounds([r1, { ...r3, error: 'boom' }]).error).toBe('boom');
     expect(() => medianOfRounds([])).toThrow(/no runs/);
+  });
+
+  it('compares runs round by round and reports the median of those ratios', () => {
+    // Node and native ran back to back in each round; the host was fast in round 1.
+    const node = [0.1, 0.2, 0.4].map((t) => run('node', 'write', [[65536, t]]));
+    const native = [0.05, 0.4, 0.4].map((t) => run('native', 'write', [[65536, t]]));
+    // per round 0.5, 2 and 1: median 1, where the ratio of the medians would say 2
+    expect(compareRounds(node, native)).toEqual([{ bytes: 65536, ratio: 1, diffUsec: expect.closeTo(0, 6) }]);
+    expect(compare(medianOfRounds(node), medianOfRounds(native))[0].ratio).toBeCloseTo(2);
+    expect(formatRatioTable('t', [{ name: 'write', a: node, b: native }])).toContain('1.00');
+    expect(formatRatioTable('t', [{ name: 'write', a: node, b: [native[0], { ...native[1], error: 'x' }] }]))
+      .toContain('nothing to compare');
   });
 });
