@@ -2272,9 +2272,13 @@ void Engine::cc_ask_credit(InitPdc *p) {
 #ifdef SOFTUET_HAVE_NSCC
   if (!p->established) return;  // the ACK of the SYN brings the first grant
   uint32_t q = credit_quanta(p->rs->creditTarget());
-  // Demand the target has not seen: ask now. Demand it has seen (stated last at
-  // credit_req_ns): the grant may have been lost, ask again after a quarter RTO.
-  if (q == p->target_sent && now_ - p->credit_req_ns < cfg_.rto_ns / 4) return;
+  // Demand the target has not seen: ask now, unless it still owes grants for demand it
+  // has seen. Its pacer is then still at work for this PDC, and the grant it sends lets
+  // out a request whose header states the new demand: a CP per posted message (a window
+  // of 64 KiB writes) doubled the packets of the credit loop for nothing. Demand stated
+  // a quarter RTO ago and not granted: the grant may have been lost, ask again.
+  bool owed = credit_advance(p->credit_seen, p->target_sent) > 0;
+  if ((q == p->target_sent || owed) && now_ - p->credit_req_ns < cfg_.rto_ns / 4) return;
   p->credit_req_ns = now_;
   p->target_sent = q;
   send_cp(p, CP_CREDIT_REQ, p->tx.base(), q);
