@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseEnv, binDir, run } from './helpers.js';
 
 const ns = `suetmtu${process.pid}${Math.floor(Math.random() * 1e6)}`;
-const addrs = { narrow: '10.251.7.1', jumbo: '10.251.7.2' };
+// Loopback-range addresses held by the veth ends themselves (each /32, inside the
+// namespace), so traffic to them stays local. lo's 127.0.0.0/8 covers them too: the
+// interface holding the exact address is the one whose MTU counts.
+const addrs = { narrow: '127.251.7.1', jumbo: '127.251.7.2' };
 let setupError = '';
 
 async function inNs(cmd: string, args: string[], env: Record<string, string> = {}) {
@@ -21,8 +24,8 @@ beforeAll(async () => {
     ['-n', ns, 'link', 'set', 'lo', 'up'],
     ['-n', ns, 'link', 'add', 'vnarrow', 'type', 'veth', 'peer', 'name', 'vjumbo'],
     ['-n', ns, 'link', 'set', 'vjumbo', 'mtu', '9000'],
-    ['-n', ns, 'addr', 'add', `${addrs.narrow}/24`, 'dev', 'vnarrow'],
-    ['-n', ns, 'addr', 'add', `${addrs.jumbo}/24`, 'dev', 'vjumbo'],
+    ['-n', ns, 'addr', 'add', `${addrs.narrow}/32`, 'dev', 'vnarrow'],
+    ['-n', ns, 'addr', 'add', `${addrs.jumbo}/32`, 'dev', 'vjumbo'],
     ['-n', ns, 'link', 'set', 'vnarrow', 'up'],
     ['-n', ns, 'link', 'set', 'vjumbo', 'up'],
   ];

@@ -216,7 +216,8 @@ struct Engine::TgtPdc {
   uint32_t cps_seen = 0;  // control packets from the initiator: activity too (probes)
 };
 
-size_t EngineConfig::default_mtu(const sockaddr_in *local) {
+// The payload an endpoint on `local` gets when FI_SOFTUET_MTU is not set.
+static size_t default_mtu(const sockaddr_in *local) {
   in_addr a;
   a.s_addr = local ? local->sin_addr.s_addr : htonl(INADDR_LOOPBACK);
   size_t link = link_mtu(a);

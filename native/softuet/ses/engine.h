@@ -205,7 +205,6 @@ struct EngineConfig {
   // `local`: the endpoint's address, whose interface sets the default MTU (null: the
   // provider's default address, 127.0.0.1).
   static EngineConfig from_env(const sockaddr_in *local = nullptr);
-  static size_t default_mtu(const sockaddr_in *local);
 };
 
 class Engine {
