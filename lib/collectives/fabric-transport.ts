@@ -22,6 +22,7 @@ interface FEndpoint {
   trecv(buf: FLocal, tag: bigint, opts?: { ignore?: bigint }): Promise<{ length: number; tag?: bigint }>;
   writedata(buf: FLocal, dest: bigint, remote: FRemote, data: bigint, remoteOffset?: number): Promise<void>;
   stats?(): Record<string, bigint | number>;
+  softuetSettings?(): { mtu: number; cc: SoftuetCc };
   close(): void;
 }
 interface FCompletionQueue {
@@ -33,7 +34,7 @@ interface FDomain {
   completionQueue(opts?: { size?: number; wait?: 'fd' | 'thread' }): FCompletionQueue;
   register(buf: ArrayBufferView, access?: string[]): FMemoryRegion;
   allocBuffer(size: number): Buffer;
-  endpoint(opts: { cq: unknown; av: unknown }): FEndpoint;
+  endpoint(opts: { cq: unknown; av: unknown; softuet?: SoftuetSettings }): FEndpoint;
   close(): void;
 }
 interface FabricModule {
@@ -55,7 +56,7 @@ const PEER_ERROR_GRACE_MS = 1000;
  * bound their own incast (one writer per target in a ring, at most 7 in the pairwise
  * algorithms), which is what the credit is for.
  */
-export const SOFTUET_COLLECTIVE_CC = 'nscc';
+export const SOFTUET_COLLECTIVE_CC: SoftuetCc = 'nscc';
 /** Registrations kept for reuse (benchmarks and training loops reuse the same buffers). */
 const EXPOSED_KEEP = 8;
 
@@ -108,7 +109,7 @@ export interface FabricTransportOptions {
    * 'rccc', 'off'). Default: FI_SOFTUET_CC when set, else SOFTUET_COLLECTIVE_CC.
    * Ignored by other providers.
    */
-  softuetCc?: string;
+  softuetCc?: SoftuetCc;
   /**
    * Carry RMA writes on an endpoint of this other provider (a second fabric), for
    * example 'tcp;ofi_rxm' beside softuet: the kernel's TCP moves bulk data for less CPU
@@ -130,29 +131,14 @@ interface BulkEndpoint {
   own?: { fabric: { close(): void }; domain: FDomain; av: { insertMany(a: Buffer[]): bigint[]; close(): void }; info: FInfo };
 }
 
-/** softuet settings this transport's endpoints open with (undefined: the environment's). */
-interface SoftuetSettings { mtu?: number; cc?: string }
-
+/** softuet's congestion management (lib/fabric's SoftuetCc). */
+type SoftuetCc = 'nscc+rccc' | 'nscc' | 'rccc' | 'off';
 /**
- * Runs `open` (which opens endpoints) with FI_SOFTUET_MTU and FI_SOFTUET_CC set as
- * `s` says, then puts the environment back: softuet reads them when an endpoint opens,
- * and other endpoints of this process must keep the user's settings.
+ * softuet settings this transport's endpoints open with (undefined: the environment's).
+ * They are each endpoint's own (fi_setopt), so other endpoints of the process keep the
+ * user's settings.
  */
-function withSoftuetEnv<T>(s: SoftuetSettings | undefined, open: () => T): T {
-  const set: [string, string][] = [];
-  if (s?.mtu !== undefined) set.push(['FI_SOFTUET_MTU', String(s.mtu)]);
-  if (s?.cc !== undefined) set.push(['FI_SOFTUET_CC', s.cc]);
-  const before = set.map(([k]) => [k, process.env[k]] as const);
-  for (const [k, v] of set) process.env[k] = v;
-  try {
-    return open();
-  } finally {
-    for (const [k, v] of before) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
+interface SoftuetSettings { mtu?: number; cc?: SoftuetCc }
 
 /**
  * An endpoint name, or two (main, bulk) behind a marker; peers with or without a bulk
@@ -343,19 +329,17 @@ export class FabricTransport implements Transport {
   /** softuet's payload bytes per packet on these endpoints (undefined for other providers). */
   readonly softuetMtu: number | undefined;
   /** softuet's congestion management on these endpoints (undefined for other providers). */
-  readonly softuetCc: string | undefined;
+  readonly softuetCc: SoftuetCc | undefined;
 
   private constructor(readonly rank: number, readonly size: number, mod: FabricModule, info: FInfo,
                       private readonly fabric: { close(): void }, private readonly domain: FDomain,
                       private readonly cq: FCompletionQueue, private readonly av: { insertMany(a: Buffer[]): bigint[]; close(): void },
                       private readonly ep: FEndpoint,
-                      private readonly bulk: BulkEndpoint | undefined,
-                      softuet: SoftuetSettings | undefined) {
+                      private readonly bulk: BulkEndpoint | undefined) {
     this.info = info;
-    const own = info.provider === 'softuet';
-    // softuet's inject size is its payload per packet.
-    this.softuetMtu = own ? (softuet?.mtu ?? info.limits.injectSize) : undefined;
-    this.softuetCc = own ? (softuet?.cc ?? (process.env.FI_SOFTUET_CC || 'nscc+rccc')) : undefined;
+    const settings = info.provider === 'softuet' ? ep.softuetSettings?.() : undefined;
+    this.softuetMtu = settings?.mtu;
+    this.softuetCc = settings?.cc;
     this.name = `fabric:${info.provider}`;
     this.libfabricVersion = mod.libfabricVersion();
     const needsLocal = info.mrMode.some((m) => /local/i.test(m));
@@ -392,7 +376,7 @@ export class FabricTransport implements Transport {
       const domain = fabric.domain();
       const cq = domain.completionQueue({ size: 4096 });
       const av = domain.addressVector({ type: 'map', count: 2 * size });
-      const ep = withSoftuetEnv(softuet, () => domain.endpoint({ cq, av }));
+      const ep = domain.endpoint({ cq, av, softuet });
       // Bulk endpoint: RMA ring traffic completes on a CQ read by a blocking thread, so
       // while a large collective waits for data the event loop sleeps instead of polling,
       // and the provider's own progress thread (kept off while the application polls)
@@ -405,9 +389,9 @@ export class FabricTransport implements Transport {
       // do for the writes into this rank (they stalled).
       if (!bulk && wantBulk && info.threading === 'safe' && info.progress === 'auto' && info.caps.includes('rma')) {
         const bcq = domain.completionQueue({ size: 4096, wait: 'thread' });
-        bulk = { cq: bcq, ep: withSoftuetEnv(softuet, () => domain.endpoint({ cq: bcq, av })), kind: 'thread' };
+        bulk = { cq: bcq, ep: domain.endpoint({ cq: bcq, av, softuet }), kind: 'thread' };
       }
-      return new FabricTransport(rank, size, mod, info, fabric, domain, cq, av, ep, bulk, softuet);
+      return new FabricTransport(rank, size, mod, info, fabric, domain, cq, av, ep, bulk);
     } catch (e) {
       fabric.close();
       throw e;

@@ -36,6 +36,25 @@ export interface EndpointOptions {
   eq?: EventQueue;
   /** Info to open the endpoint with (default: the domain's). */
   info?: Info;
+  /**
+   * softuet only: this endpoint's own settings, set with fi_setopt before it is enabled.
+   * They beat the process-wide FI_SOFTUET_MTU and FI_SOFTUET_CC, so endpoints of one
+   * process can differ. Other providers refuse them (FI_ENOPROTOOPT).
+   */
+  softuet?: SoftuetEndpointOptions;
+}
+
+/** softuet's congestion management: NSCC (a window per PDC) and/or RCCC (receiver credit). */
+export type SoftuetCc = 'nscc+rccc' | 'nscc' | 'rccc' | 'off';
+
+export interface SoftuetEndpointOptions {
+  /**
+   * Payload bytes per packet, 256..16000 (default: what the bound interface carries
+   * unfragmented, 16000 on loopback). Injects up to the info's injectSize still work.
+   */
+  mtu?: number;
+  /** Congestion management (default 'nscc+rccc'). */
+  cc?: SoftuetCc;
 }
 
 let nextId = 1;

@@ -3,13 +3,13 @@
 import type { AddressVector } from './av.js';
 import type { CounterEvent } from './counter.js';
 import type { CompletionQueue } from './cq.js';
-import { newEndpointId, type Domain, type EndpointOptions } from './domain.js';
+import { newEndpointId, type Domain, type EndpointOptions, type SoftuetCc, type SoftuetEndpointOptions } from './domain.js';
 import { fabricError } from './errors.js';
 import type { EventQueue } from './eq.js';
 import type { Fabric } from './fabric.js';
 import type { Info } from './info.js';
 import { checkRemote, MemoryRegion, type RemoteRegion } from './mr.js';
-import { constant, native, type NativeEndpoint, type NativeLocal, type NativeOpArgs, type NativePep } from './native.js';
+import { constant, native, type NativeEndpoint, type NativeEpOption, type NativeLocal, type NativeOpArgs, type NativePep } from './native.js';
 
 /** A local buffer: any view (registered by the binding when the provider needs it) or part of a MemoryRegion. */
 export type Local = ArrayBufferView | ArrayBuffer | { mr: MemoryRegion; offset?: number; length?: number };
@@ -113,6 +113,31 @@ export interface BatchOp {
   remoteOffset?: number;
 }
 
+const CC_BITS: Record<SoftuetCc, string[]> = {
+  'nscc+rccc': ['FI_SOFTUET_CC_NSCC', 'FI_SOFTUET_CC_RCCC'], nscc: ['FI_SOFTUET_CC_NSCC'],
+  rccc: ['FI_SOFTUET_CC_RCCC'], off: [],
+};
+
+/** EndpointOptions.softuet as the fi_setopt calls the addon makes before fi_enable. */
+function softuetOptions(o: SoftuetEndpointOptions | undefined, provider: string): NativeEpOption[] | undefined {
+  if (o === undefined) return undefined;
+  if (o === null || typeof o !== 'object') throw new TypeError('softuet options must be an object { mtu?, cc? }');
+  if (provider !== 'softuet' && (o.mtu !== undefined || o.cc !== undefined)) {
+    throw fabricError('FI_ENOPROTOOPT', `softuet options need the softuet provider; this endpoint's is ${provider}`);
+  }
+  const out: NativeEpOption[] = [];
+  if (o.mtu !== undefined) {
+    if (!Number.isInteger(o.mtu) || o.mtu < 256 || o.mtu > 16000) throw new RangeError(`softuet.mtu must be an integer from 256 to 16000, got ${String(o.mtu)}`);
+    out.push([constant('FI_OPT_SOFTUET_MTU'), 'size', o.mtu, 'softuet.mtu']);
+  }
+  if (o.cc !== undefined) {
+    const bits = Object.hasOwn(CC_BITS, o.cc) ? CC_BITS[o.cc] : undefined;
+    if (!bits) throw new RangeError(`softuet.cc must be one of ${Object.keys(CC_BITS).join(', ')}, got ${String(o.cc)}`);
+    out.push([constant('FI_OPT_SOFTUET_CC'), 'int', bits.reduce((a, b) => a | constant(b), 0), 'softuet.cc']);
+  }
+  return out;
+}
+
 export class Endpoint {
   readonly domain: Domain;
   /** Identifies this endpoint in EventQueue events. */
@@ -141,7 +166,7 @@ export class Endpoint {
       return [counter.native, flags];
     });
     const n = new (native().NativeEndpoint)(domain.native, opts.info?.handle ?? null, opts.cq.native, opts.av?.native ?? null,
-      counters, opts.eq?.native ?? null, this.id);
+      counters, opts.eq?.native ?? null, this.id, softuetOptions(opts.softuet, (opts.info ?? domain.info).provider));
     Object.defineProperty(this, 'native', { value: n, enumerable: false });
     this.cq = opts.cq;
     this.av = opts.av;
@@ -329,6 +354,14 @@ export class Endpoint {
 
   /** Per-endpoint statistics of the softuet provider (FI_ENOSYS on other providers). */
   stats(): Record<string, bigint | number> { return this.native.stats(); }
+
+  /** The MTU and congestion management this softuet endpoint runs with (fi_getopt). */
+  softuetSettings(): Required<SoftuetEndpointOptions> {
+    const mtu = this.native.getopt(constant('FI_OPT_SOFTUET_MTU'), 'size');
+    const bits = this.native.getopt(constant('FI_OPT_SOFTUET_CC'), 'int');
+    const nscc = (bits & constant('FI_SOFTUET_CC_NSCC')) !== 0, rccc = (bits & constant('FI_SOFTUET_CC_RCCC')) !== 0;
+    return { mtu, cc: nscc && rccc ? 'nscc+rccc' : nscc ? 'nscc' : rccc ? 'rccc' : 'off' };
+  }
 
   /** MSG: orderly disconnect. */
   shutdown(): void { this.native.shutdown(); }

@@ -7,7 +7,7 @@ export {
 } from './info.js';
 export { libfabricVersion } from './native.js';
 export { Fabric } from './fabric.js';
-export { Domain, type EndpointOptions } from './domain.js';
+export { Domain, type EndpointOptions, type SoftuetCc, type SoftuetEndpointOptions } from './domain.js';
 export { Endpoint, PassiveEndpoint, type Local, type Completion, type AtomicOp, type AtomicArray, type BatchOp } from './endpoint.js';
 export { AddressVector } from './av.js';
 export { CompletionQueue } from './cq.js';

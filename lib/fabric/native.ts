@@ -45,8 +45,11 @@ export interface NativeEndpoint {
     result?: NativeLocal, resultOffset?: number, compare?: NativeLocal, compareOffset?: number): Promise<void>;
   atomicValid(kind: number, datatype: number, op: number): number;
   close(): void; address(): Buffer; stats(): Record<string, bigint>;
+  getopt(name: number, kind: 'size' | 'int'): number;
   connect(addr: Uint8Array): void; accept(): void; shutdown(): void;
 }
+/** An FI_OPT_ENDPOINT option set before fi_enable; the label names it in errors. */
+export type NativeEpOption = [name: number, kind: 'size' | 'int', value: number, label: string];
 export interface NativePep { close(): void; address(): Buffer; reject(info: NativeInfo): void }
 
 export interface Addon {
@@ -66,7 +69,7 @@ export interface Addon {
   NativeEq: new (fabric: NativeFabric, size: number | undefined) => NativeEq;
   NativeMr: new (domain: NativeDomain, mem: ArrayBufferView | ArrayBuffer, access: bigint) => NativeMr;
   NativeEndpoint: new (domain: NativeDomain, info: NativeInfo | null, cq: NativeCq, av: NativeAv | null,
-    counters: Array<[NativeCntr, bigint]>, eq: NativeEq | null, id: number) => NativeEndpoint;
+    counters: Array<[NativeCntr, bigint]>, eq: NativeEq | null, id: number, options?: NativeEpOption[]) => NativeEndpoint;
   NativePep: new (fabric: NativeFabric, info: NativeInfo, eq: NativeEq, id: number) => NativePep;
 }
 

@@ -120,6 +120,7 @@ void NEndpoint::Init(Napi::Env env, Napi::Object exports) {
                                   InstanceMethod("close", &NEndpoint::Close),
                                   InstanceMethod("address", &NEndpoint::GetAddress),
                                   InstanceMethod("stats", &NEndpoint::Stats),
+                                  InstanceMethod("getopt", &NEndpoint::GetOpt),
                                   InstanceMethod("connect", &NEndpoint::Connect),
                                   InstanceMethod("accept", &NEndpoint::Accept),
                                   InstanceMethod("shutdown", &NEndpoint::Shutdown)});
@@ -135,7 +136,7 @@ NEndpoint* NEndpoint::From(const Napi::Value& v, const char* what) {
   return Napi::ObjectWrap<NEndpoint>::Unwrap(v.As<Napi::Object>());
 }
 
-// new NativeEndpoint(domain, info|null, cq, av|null, [[cntr, flags]...], eq|null, id)
+// new NativeEndpoint(domain, info|null, cq, av|null, [[cntr, flags]...], eq|null, id, options?)
 NEndpoint::NEndpoint(const Napi::CallbackInfo& cb)
     : Napi::ObjectWrap<NEndpoint>(cb), Closeable(GetData(cb.Env()), kRankEndpoint), env_(cb.Env()) {
   Napi::Env env = cb.Env();
@@ -179,6 +180,22 @@ NEndpoint::NEndpoint(const Napi::CallbackInfo& cb)
     }
   }
   if (eq && (ret = fi_ep_bind(ep_, &eq->eq(env)->fid, 0))) fail(ret, "fi_ep_bind(eq)");
+  // Options that must precede fi_enable: [[name, 'size' | 'int', value, label]...]
+  if (cb[7].IsArray()) {
+    Napi::Array os = cb[7].As<Napi::Array>();
+    for (uint32_t i = 0; i < os.Length(); i++) {
+      Napi::Array o = os.Get(i).As<Napi::Array>();
+      int name = o.Get(0u).As<Napi::Number>().Int32Value();
+      bool isInt = o.Get(1u).As<Napi::String>().Utf8Value() == "int";
+      std::string label = o.Get(3u).As<Napi::String>().Utf8Value();
+      uint64_t v = ToU64(o.Get(2u), label.c_str());
+      size_t sz = static_cast<size_t>(v);
+      int iv = static_cast<int>(v);
+      ret = isInt ? fi_setopt(&ep_->fid, FI_OPT_ENDPOINT, name, &iv, sizeof iv)
+                  : fi_setopt(&ep_->fid, FI_OPT_ENDPOINT, name, &sz, sizeof sz);
+      if (ret) fail(ret, ("fi_setopt(" + label + ")").c_str());
+    }
+  }
   if ((ret = fi_enable(ep_))) fail(ret, "fi_enable");
   domainRef_ = Napi::Persistent(cb[0].As<Napi::Object>());
   cqRef_ = Napi::Persistent(cb[2].As<Napi::Object>());
@@ -259,6 +276,24 @@ void NEndpoint::CloseNative(bool teardown) {
 Napi::Value NEndpoint::Close(const Napi::CallbackInfo& cb) {
   if (ep_) CloseTree(cb.Env());
   return cb.Env().Undefined();
+}
+
+// getopt(name, 'size' | 'int'): an FI_OPT_ENDPOINT option's value.
+Napi::Value NEndpoint::GetOpt(const Napi::CallbackInfo& cb) {
+  Napi::Env env = cb.Env();
+  fid_ep* e = ep(env);
+  int name = cb[0].As<Napi::Number>().Int32Value();
+  if (cb[1].As<Napi::String>().Utf8Value() == "int") {
+    int v = 0;
+    size_t len = sizeof v;
+    int ret = fi_getopt(&e->fid, FI_OPT_ENDPOINT, name, &v, &len);
+    if (ret) ThrowFabric(env, ret, "fi_getopt");
+    return Napi::Number::New(env, v);
+  }
+  size_t v = 0, len = sizeof v;
+  int ret = fi_getopt(&e->fid, FI_OPT_ENDPOINT, name, &v, &len);
+  if (ret) ThrowFabric(env, ret, "fi_getopt");
+  return Napi::Number::New(env, static_cast<double>(v));
 }
 
 Napi::Value NEndpoint::GetAddress(const Napi::CallbackInfo& cb) {

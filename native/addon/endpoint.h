@@ -39,6 +39,7 @@ class NEndpoint : public Napi::ObjectWrap<NEndpoint>, public Closeable {
   Napi::Value BatchOps(const Napi::CallbackInfo& cb);
   Napi::Value Close(const Napi::CallbackInfo& cb);
   Napi::Value GetAddress(const Napi::CallbackInfo& cb);
+  Napi::Value GetOpt(const Napi::CallbackInfo& cb);
   Napi::Value Stats(const Napi::CallbackInfo& cb);
   Napi::Value Connect(const Napi::CallbackInfo& cb);
   Napi::Value Accept(const Napi::CallbackInfo& cb);

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "errors.h"
+#include "fi_softuet.h"
 
 namespace nlf {
 
@@ -167,6 +168,8 @@ Napi::Object Constants(Napi::Env env) {
   C64(FI_ORDER_ATOMIC_WAR) C64(FI_ORDER_ATOMIC_WAW) C64(FI_ORDER_DATA)
   CN(FI_TC_UNSPEC) CN(FI_TC_DSCP) CN(FI_TC_BEST_EFFORT) CN(FI_TC_LOW_LATENCY) CN(FI_TC_DEDICATED_ACCESS)
   CN(FI_TC_BULK_DATA) CN(FI_TC_SCAVENGER) CN(FI_TC_NETWORK_CTRL)
+  CN(FI_OPT_MIN_MULTI_RECV) CN(FI_OPT_SOFTUET_MTU) CN(FI_OPT_SOFTUET_CC) CN(FI_SOFTUET_CC_NSCC)
+  CN(FI_SOFTUET_CC_RCCC)
 #undef C64
 #undef CN
   return o;

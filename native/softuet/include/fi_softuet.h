@@ -11,9 +11,28 @@
  * Statistics are a name/value list rather than a struct so that adding a counter
  * never breaks a caller compiled against an older header.
  *
+ * Endpoint options (fi_setopt/fi_getopt, level FI_OPT_ENDPOINT), for settings that
+ * differ between endpoints of one process, where an environment variable cannot:
+ *
+ *   size_t mtu = 1024;
+ *   int cc = FI_SOFTUET_CC_NSCC;
+ *   fi_setopt(&ep->fid, FI_OPT_ENDPOINT, FI_OPT_SOFTUET_MTU, &mtu, sizeof mtu);
+ *   fi_setopt(&ep->fid, FI_OPT_ENDPOINT, FI_OPT_SOFTUET_CC, &cc, sizeof cc);
+ *   fi_enable(ep);
+ *
+ *   FI_OPT_SOFTUET_MTU  size_t, payload bytes per packet (256..16000; 0: the default).
+ *                       Beats FI_SOFTUET_MTU. The endpoint still takes injects up to
+ *                       its info's inject_size (in several packets if need be);
+ *                       an atomic still fits one packet.
+ *   FI_OPT_SOFTUET_CC   int, FI_SOFTUET_CC_* bits (0: none). Beats FI_SOFTUET_CC.
+ * Both are set before fi_enable (afterwards: -FI_EOPBADSTATE); fi_getopt reports what
+ * the endpoint uses or, before fi_enable, would use.
+ *
  * Environment variables read by the provider:
  *   FI_SOFTUET_PORT_BASE     first UDP port tried for an endpoint (4793)
- *   FI_SOFTUET_MTU           payload bytes per packet (4096, 256..16000)
+ *   FI_SOFTUET_MTU           payload bytes per packet (256..16000; default: what the
+ *                            bound interface carries unfragmented after the headers,
+ *                            a multiple of 64, at most 16000: 16000 on loopback)
  *   FI_SOFTUET_MPR           PSNs in flight per PDC (512, at most 1024)
  *   FI_SOFTUET_RTO_MS        retransmission timeout floor (10); a PDC whose round trips
  *                            are longer uses SRTT + 4 RTTVAR instead, up to 8x the floor
@@ -70,6 +89,16 @@ struct fi_softuet_stat {
 	const char *name; /* static storage, e.g. "tx_pkts", "nack_rx.NO_PDC_AVAIL" */
 	uint64_t value;
 };
+
+#define FI_PROV_SPECIFIC_SOFTUET (0x5e7 << 16)
+
+enum {
+	FI_OPT_SOFTUET_MTU = -(FI_PROV_SPECIFIC_SOFTUET),
+	FI_OPT_SOFTUET_CC,
+};
+
+#define FI_SOFTUET_CC_NSCC 0x1 /* a window per PDC gates transmission */
+#define FI_SOFTUET_CC_RCCC 0x2 /* initiators send against credit the target grants */
 
 struct fi_softuet_ops {
 	size_t size; /* sizeof(struct fi_softuet_ops) as built into the provider */

@@ -231,7 +231,7 @@ int ep_enable(SuEp *ep) {
     int tos = ep->dscp << 2;
     if (setsockopt(ep->sock.fd(), IPPROTO_IP, IP_TOS, &tos, sizeof tos)) return -FI_EINVAL;
   }
-  EngineConfig cfg = EngineConfig::from_env(&ep->want);
+  EngineConfig cfg = EngineConfig::from_env(&ep->want, &ep->own);
   cfg.dgram = ep->type == FI_EP_DGRAM;
   // EV sockets for per-packet entropy on RUD PDCs; without them (none wanted, ROD or
   // DGRAM endpoint, no descriptors left) every packet leaves from the endpoint's port.
@@ -273,8 +273,24 @@ ssize_t ep_cancel(fid_t f, void *ctx) {
   return ep->eng->cancel(ctx) ? 0 : -FI_ENOENT;
 }
 
+// What the endpoint's engine runs with, or would if it were enabled now.
+EngineConfig effective_config(SuEp *ep) {
+  return ep->eng ? ep->eng->config() : EngineConfig::from_env(&ep->want, &ep->own);
+}
+
 int ep_getopt(fid_t f, int level, int name, void *val, size_t *len) {
   if (level != FI_OPT_ENDPOINT) return -FI_ENOPROTOOPT;
+  if (name == FI_OPT_SOFTUET_MTU || name == FI_OPT_SOFTUET_CC) {
+    SuEp *ep = EPF(f);
+    const size_t need = name == FI_OPT_SOFTUET_MTU ? sizeof(size_t) : sizeof(int);
+    if (!val || !len || *len < need) return -FI_ETOOSMALL;
+    std::lock_guard<std::mutex> g(ep->dom->mu);
+    EngineConfig c = effective_config(ep);
+    if (name == FI_OPT_SOFTUET_MTU) *(size_t *)val = c.mtu;
+    else *(int *)val = (c.nscc ? FI_SOFTUET_CC_NSCC : 0) | (c.rccc ? FI_SOFTUET_CC_RCCC : 0);
+    *len = need;
+    return 0;
+  }
   if (name == FI_OPT_MIN_MULTI_RECV) {
     if (*len < sizeof(size_t)) return -FI_ETOOSMALL;
     *(size_t *)val = EPF(f)->min_multi_recv;
@@ -296,6 +312,25 @@ int ep_setopt(fid_t f, int level, int name, const void *val, size_t len) {
     if (len != sizeof(size_t) || !val) return -FI_EINVAL;
     std::lock_guard<std::mutex> g(EPF(f)->dom->mu);
     EPF(f)->min_multi_recv = *(const size_t *)val;
+    return 0;
+  }
+  if (name == FI_OPT_SOFTUET_MTU || name == FI_OPT_SOFTUET_CC) {
+    SuEp *ep = EPF(f);
+    std::lock_guard<std::mutex> g(ep->dom->mu);
+    // The engine, its PDC windows and its packet pools are sized from both when it is made.
+    if (ep->enabled) return -FI_EOPBADSTATE;
+    if (name == FI_OPT_SOFTUET_MTU) {
+      if (len != sizeof(size_t) || !val) return -FI_EINVAL;
+      size_t m = *(const size_t *)val;
+      if (m && (m < 256 || m > kMaxMtu)) return -FI_EINVAL;
+      ep->own.mtu = m;
+    } else {
+      if (len != sizeof(int) || !val) return -FI_EINVAL;
+      int cc = *(const int *)val;
+      if (cc & ~(FI_SOFTUET_CC_NSCC | FI_SOFTUET_CC_RCCC)) return -FI_EINVAL;
+      ep->own.nscc = (cc & FI_SOFTUET_CC_NSCC) != 0;
+      ep->own.rccc = (cc & FI_SOFTUET_CC_RCCC) != 0;
+    }
     return 0;
   }
   return -FI_ENOPROTOOPT;
@@ -380,7 +415,9 @@ ssize_t do_send(SuEp *ep, const iovec *iov, size_t count, fi_addr_t dest, void *
   if (!peer_of(ep, dest, peer)) return -FI_EINVAL;
   const size_t total = iov_total(iov, count);
   const bool copy = inject || (flags & FI_INJECT);
-  if (total > (1u << 30) || ((copy || ep->type == FI_EP_DGRAM) && total > ep->eng->config().mtu)) return -FI_EMSGSIZE;
+  if (total > (1u << 30) || (copy && total > ep->inject_size) ||
+      (ep->type == FI_EP_DGRAM && total > ep->eng->config().mtu))
+    return -FI_EMSGSIZE;
   auto *op = new TxOp;
   op->peer = peer;
   op->kind = ep->type == FI_EP_DGRAM ? OpKind::DGRAM : tagged ? OpKind::TSEND : OpKind::SEND;
@@ -780,7 +817,11 @@ int valid_common(fid_ep *e, fi_datatype dt, fi_op op, size_t *count, bool cmp) {
   if (cmp != (amo_is_cswap(o))) return -FI_EOPNOTSUPP;
   size_t es = amo_size(d);
   SuEp *ep = EP(e);
-  size_t mtu = ep->eng ? ep->eng->config().mtu : EngineConfig::from_env(&ep->want).mtu;
+  size_t mtu;
+  {
+    std::lock_guard<std::mutex> g(ep->dom->mu);
+    mtu = effective_config(ep).mtu;
+  }
   *count = mtu / es / (cmp ? 2 : 1);
   return 0;
 }
@@ -879,7 +920,10 @@ int ep_open(fid_domain *dom, fi_info *info, fid_ep **out, void *ctx) {
   ep->dom = reinterpret_cast<SuDomain *>(dom);
   ep->type = t;
   ep->caps = info->caps ? info->caps : (FI_MSG | FI_TAGGED | FI_RMA | FI_ATOMIC | FI_DIRECTED_RECV);
-  if (info->tx_attr) ep->tx_flags = info->tx_attr->op_flags;
+  if (info->tx_attr) {
+    ep->tx_flags = info->tx_attr->op_flags;
+    if (info->tx_attr->inject_size) ep->inject_size = std::min(ep->inject_size, info->tx_attr->inject_size);
+  }
   if (info->rx_attr) ep->rx_flags = info->rx_attr->op_flags;
   uint64_t order = (info->tx_attr ? info->tx_attr->msg_order : 0) | (info->rx_attr ? info->rx_attr->msg_order : 0);
   if (order & ~(uint64_t)(FI_ORDER_SAS | kRodMsgOrder)) {

@@ -183,6 +183,8 @@ struct SuEp : public Host {
   uint32_t tclass = 0;    // fi_tx_attr tclass
   uint8_t dscp = 0;       // its DSCP, the traffic class of this endpoint's PDCs
   size_t min_multi_recv = 64;
+  EngineConfig::Own own;  // FI_OPT_SOFTUET_* settings, applied when the engine is made
+  size_t inject_size = kMaxMtu;  // the info's: an own smaller MTU does not lower it
   // fi_writemsg / fi_readmsg with several remote segments: one engine operation per
   // segment, reported as one completion when the last of them is done.
   struct MultiOp {

@@ -229,14 +229,14 @@ static size_t default_mtu(const sockaddr_in *local) {
   return std::min(kMaxMtu, (link - hdr) & ~(size_t)63);
 }
 
-EngineConfig EngineConfig::from_env(const sockaddr_in *local) {
+EngineConfig EngineConfig::from_env(const sockaddr_in *local, const Own *own) {
   EngineConfig c;
   // Payloads as large as the bound interface carries unfragmented, up to 16000 bytes:
   // per-packet work (headers, CRC set-up, ACKs, window slots, the kernel's per-datagram
   // cost) is most of softuet's CPU, so loopback (MTU 65536) moves about twice the bytes
   // per CPU second at 16000 as at UET's standard 4 KiB, and a 1500-byte veth is not
   // made to fragment every packet.
-  c.mtu = env_size("FI_SOFTUET_MTU", 0);
+  c.mtu = own && own->mtu ? own->mtu : env_size("FI_SOFTUET_MTU", 0);
   if (!c.mtu) c.mtu = default_mtu(local);
   if (c.mtu < 256) c.mtu = 256;
   if (c.mtu > kMaxMtu) c.mtu = kMaxMtu;
@@ -259,6 +259,8 @@ EngineConfig EngineConfig::from_env(const sockaddr_in *local) {
   if (!cc || !*cc) cc = "nscc+rccc";
   c.nscc = strstr(cc, "nscc") != nullptr;
   c.rccc = strstr(cc, "rccc") != nullptr;
+  if (own && own->nscc >= 0) c.nscc = own->nscc;
+  if (own && own->rccc >= 0) c.rccc = own->rccc;
   size_t gbps = env_size("FI_SOFTUET_LINK_GBPS", 100);
   c.link_gbps = (double)(gbps ? gbps : 100);
   size_t rtt_us = env_size("FI_SOFTUET_BASE_RTT_US", 1000);

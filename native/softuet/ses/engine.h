@@ -202,9 +202,15 @@ struct EngineConfig {
   // A PDC with nothing in flight for this long is closed (CLOSE handshake); 0 keeps
   // PDCs open until the endpoint closes.
   uint64_t pdc_idle_ns = 1'000'000'000;
+  // What one endpoint chose for itself (fi_setopt before it is enabled): it beats the
+  // environment, which is process-wide. Zero / negative: not chosen.
+  struct Own {
+    size_t mtu = 0;
+    int nscc = -1, rccc = -1;
+  };
   // `local`: the endpoint's address, whose interface sets the default MTU (null: the
   // provider's default address, 127.0.0.1).
-  static EngineConfig from_env(const sockaddr_in *local = nullptr);
+  static EngineConfig from_env(const sockaddr_in *local = nullptr, const Own *own = nullptr);
 };
 
 class Engine {

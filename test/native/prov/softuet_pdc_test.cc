@@ -33,6 +33,8 @@ struct Env {
 struct Opts {
   uint64_t msg_order = 0;
   uint32_t tclass = 0;
+  size_t own_mtu = 0;  // FI_OPT_SOFTUET_MTU before fi_enable when set
+  int own_cc = -1;     // FI_OPT_SOFTUET_CC before fi_enable when >= 0
 };
 
 // Peer::open with the hints this test needs.
@@ -67,6 +69,10 @@ int open_peer(Peer &p, const Opts &o) {
   if ((r = fi_ep_bind(p.ep, &p.txcq->fid, FI_TRANSMIT))) return r;
   if ((r = fi_ep_bind(p.ep, &p.rxcq->fid, FI_RECV))) return r;
   if ((r = fi_ep_bind(p.ep, &p.rw_cntr->fid, FI_REMOTE_WRITE))) return r;
+  if (o.own_mtu && (r = fi_setopt(&p.ep->fid, FI_OPT_ENDPOINT, FI_OPT_SOFTUET_MTU, &o.own_mtu, sizeof o.own_mtu)))
+    return r;
+  if (o.own_cc >= 0 && (r = fi_setopt(&p.ep->fid, FI_OPT_ENDPOINT, FI_OPT_SOFTUET_CC, &o.own_cc, sizeof o.own_cc)))
+    return r;
   if ((r = fi_enable(p.ep))) return r;
   p.namelen = sizeof p.name;
   return fi_getname(&p.ep->fid, p.name, &p.namelen);
@@ -666,6 +672,86 @@ TEST_CASE(default_mtu_from_the_interface) {
   size_t count = 0;
   REQUIRE(fi_atomicvalid(p.ep, FI_UINT32, FI_SUM, &count) == 0);
   CHECK_EQ(count, p.info->tx_attr->inject_size / 4);
+}
+
+// Per-endpoint settings (fi_setopt before fi_enable) beat the process-wide environment,
+// so endpoints of one process can differ; the endpoint still honours its info.
+TEST_CASE(endpoint_options_beat_the_environment) {
+  Env env;
+  env.set("FI_SOFTUET_MTU", "4096");
+  env.set("FI_SOFTUET_CC", "nscc+rccc");
+  env.set("FI_SOFTUET_MPR", "100");
+  Peer a, b;
+  Opts own;
+  own.own_mtu = 1024;
+  own.own_cc = 0;
+  REQUIRE(open_peer(a, own) == 0);
+  REQUIRE(open_peer(b, Opts()) == 0);
+  REQUIRE(connect(a, b) == 0);
+  auto get_mtu = [](Peer &p) {
+    size_t v = 0, len = sizeof v;
+    REQUIRE(fi_getopt(&p.ep->fid, FI_OPT_ENDPOINT, FI_OPT_SOFTUET_MTU, &v, &len) == 0);
+    CHECK_EQ(len, sizeof v);
+    return v;
+  };
+  auto get_cc = [](Peer &p) {
+    int v = -1;
+    size_t len = sizeof v;
+    REQUIRE(fi_getopt(&p.ep->fid, FI_OPT_ENDPOINT, FI_OPT_SOFTUET_CC, &v, &len) == 0);
+    return v;
+  };
+  CHECK_EQ(get_mtu(a), 1024u);
+  CHECK_EQ(get_mtu(b), 4096u);
+  CHECK_EQ(get_cc(a), 0);
+  CHECK_EQ(get_cc(b), FI_SOFTUET_CC_NSCC | FI_SOFTUET_CC_RCCC);
+  // Packets of each side's own size, data intact both ways.
+  const size_t n = 64 * 1024;
+  uint64_t a0 = stat(a, "tx_pkts");
+  write_checked(a, b, n, 41);
+  CHECK(stat(a, "tx_pkts") - a0 >= n / 1024);
+  uint64_t b0 = stat(b, "tx_pkts");
+  write_checked(b, a, n, 42);
+  CHECK(stat(b, "tx_pkts") - b0 < n / 1024);
+  // No congestion window: the PDC's window is MPR packets of the endpoint's own MTU.
+  CHECK_EQ(stat(a, "cwnd"), 100u * 1024u);
+  size_t count = 0;
+  REQUIRE(fi_atomicvalid(a.ep, FI_UINT64, FI_SUM, &count) == 0);
+  CHECK_EQ(count, 1024u / 8);
+  // The info's inject size stands, carried in several packets.
+  REQUIRE(a.info->tx_attr->inject_size == 4096u);
+  auto small = pattern(4096, 43);
+  std::vector<uint8_t> dst(4096, 0);
+  int rctx = 0;
+  REQUIRE(fi_recv(b.ep, dst.data(), dst.size(), nullptr, FI_ADDR_UNSPEC, &rctx) == 0);
+  REQUIRE(fi_inject(a.ep, small.data(), small.size(), a.remote) == 0);
+  Comp rc;
+  REQUIRE(wait_comp(b.rxcq, rc));
+  CHECK_EQ(rc.err, 0);
+  CHECK(dst == small);
+  CHECK(fi_inject(a.ep, small.data(), 4097, a.remote) == -FI_EMSGSIZE);
+  // Only before fi_enable, and only values the provider can run with.
+  size_t m = 2048;
+  CHECK(fi_setopt(&a.ep->fid, FI_OPT_ENDPOINT, FI_OPT_SOFTUET_MTU, &m, sizeof m) == -FI_EOPBADSTATE);
+  fid_ep *fresh = nullptr;
+  REQUIRE(fi_endpoint(a.dom, a.info, &fresh, nullptr) == 0);
+  CHECK_EQ(([&] {
+             size_t v = 0, len = sizeof v;
+             fi_getopt(&fresh->fid, FI_OPT_ENDPOINT, FI_OPT_SOFTUET_MTU, &v, &len);
+             return v;
+           })(),
+           4096u);  // what it would use if enabled now: the environment's
+  for (size_t bad : {(size_t)100, (size_t)16001})
+    CHECK(fi_setopt(&fresh->fid, FI_OPT_ENDPOINT, FI_OPT_SOFTUET_MTU, &bad, sizeof bad) == -FI_EINVAL);
+  int bad_cc = 4;
+  CHECK(fi_setopt(&fresh->fid, FI_OPT_ENDPOINT, FI_OPT_SOFTUET_CC, &bad_cc, sizeof bad_cc) == -FI_EINVAL);
+  CHECK(fi_setopt(&fresh->fid, FI_OPT_ENDPOINT, FI_OPT_SOFTUET_CC, &m, sizeof m) == -FI_EINVAL);  // not an int
+  CHECK(fi_setopt(&fresh->fid, FI_OPT_ENDPOINT, FI_OPT_SOFTUET_MTU, &m, sizeof m) == 0);
+  size_t v = 0, len = 2;
+  CHECK(fi_getopt(&fresh->fid, FI_OPT_ENDPOINT, FI_OPT_SOFTUET_MTU, &v, &len) == -FI_ETOOSMALL);
+  len = sizeof v;
+  CHECK(fi_getopt(&fresh->fid, FI_OPT_ENDPOINT, FI_OPT_SOFTUET_MTU, &v, &len) == 0);
+  CHECK_EQ(v, 2048u);
+  fi_close(&fresh->fid);
 }
 
 // SES JobID: endpoints of different jobs cannot reach each other's memory or queues.
