@@ -1,9 +1,10 @@
 /*
  * udp_limit: how fast UDP itself moves data over loopback on this machine, the ceiling
- * a UDP-based transport (softuet) is measured against.  A sender process streams
- * messages of -m bytes, cut into datagrams of -s bytes, to a receiver process on
- * 127.0.0.1 for -T seconds; the figure is what the receiver got per second (loopback
- * drops what the receiver cannot keep up with, so the sender's rate is no limit).
+ * a UDP-based transport (softuet) is measured against, and how soon one datagram
+ * crosses, its latency floor.  For the ceiling, a sender process streams messages of
+ * -m bytes, cut into datagrams of -s bytes, to a receiver process on 127.0.0.1 for -T
+ * seconds; the figure is what the receiver got per second (loopback drops what the
+ * receiver cannot keep up with, so the sender's rate is no limit).
  *
  * Modes: mmsg (sendmmsg/recvmmsg batches of -b datagrams) and gso (each sendmmsg entry
  * a super-datagram segmented by the kernel with UDP_SEGMENT, received with UDP_GRO).
@@ -14,15 +15,31 @@
  * providers stand on. On some kernels loopback TCP moves bytes faster than UDP can,
  * and then no UDP transport can reach a given multiple of a TCP provider.
  *
- * As a ceiling, each row is the best of -r runs (noise from other load only lowers it),
- * and with --pin the sender and the receiver run on different CPUs (on a quiet machine
- * that keeps them from time-slicing one CPU; under other load it is slower than
- * leaving placement to the scheduler, so it is not the default).
+ * Mode pingpong is the latency floor beside that ceiling: one datagram of each -s size
+ * (1..65000 bytes) bounced between two connected UDP sockets on 127.0.0.1, a tenth of
+ * -T of warm-up round trips, then round trips for -T seconds; the figure is one-way,
+ * half a round trip, as fabtests' usec/xfer. Both sides poll with MSG_DONTWAIT and
+ * never sleep, as softuet's CQ read does while traffic flows: a blocking recv would add
+ * a wake-up of the receiving process to every trip (on a VM, several times the polled
+ * round trip), and that is the scheduler's latency, not the transport's. Every 16
+ * empty polls a side yields the CPU, as softuet's CQ read also does: it stays
+ * runnable, but when the two share a CPU under other load, the peer it waits for gets
+ * to answer within the time slice instead of after it (about 4 ms a trip without the
+ * yield). Mode pingpong-tcp is the same loop over one TCP connection with TCP_NODELAY.
+ * The client checks every warm-up echo and the last timed one against what it sent,
+ * the responder the length of every message; a mismatch exits with status 3.
+ *
+ * As a ceiling, each row is the best of -r runs (noise from other load only lowers it;
+ * for the ping-pong floor, the lowest latency, as load only raises it), and with --pin
+ * the two processes run on different CPUs (on a quiet machine that keeps them from
+ * time-slicing one CPU; under other load it is slower than leaving placement to the
+ * scheduler, so it is not the default).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -49,9 +66,20 @@
 #define MAX_SIZES 16
 #define SUPER_MAX 65000 /* payload of one GSO super-datagram (IPv4 limit is 65507) */
 #define END_LEN 1       /* end-of-run markers are one byte; data datagrams are larger */
+#define PP_BUF 65536    /* ping-pong receive buffer: any UDP datagram over loopback */
+#define PP_WARM_MIN 16  /* ping-pong warm-up round trips, at the least */
+#define PP_STALL_S 2.0  /* a ping-pong echo later than this was lost */
+#define PP_YIELD_EVERY 16 /* empty ping-pong polls between yields, as softuet's CQ read */
 
-enum mode { MODE_MMSG, MODE_GSO, MODE_TCP, NMODES };
-static const char *const mode_names[] = {"mmsg", "gso", "tcp"};
+enum mode { MODE_MMSG, MODE_GSO, MODE_TCP, MODE_PINGPONG, MODE_PINGPONG_TCP, NMODES };
+static const char *const mode_names[] = {"mmsg", "gso", "tcp", "pingpong", "pingpong-tcp"};
+#define MODE_LIST "mmsg, gso, tcp, pingpong, pingpong-tcp"
+#define STREAM_MIN 64 /* smallest datagram of the streaming modes, well above END_LEN */
+
+static bool is_pingpong(int m)
+{
+	return m == MODE_PINGPONG || m == MODE_PINGPONG_TCP;
+}
 
 static struct {
 	size_t dgrams[MAX_SIZES];
@@ -261,6 +289,8 @@ struct row {
 	double seconds;
 	bool ok;
 	int checked;
+	uint64_t iters; /* ping-pong: timed round trips */
+	double usec;    /* ping-pong: one-way latency */
 };
 
 /* Forks the receiver. The child gets the write end of a result pipe in *fd and 0; the
@@ -498,6 +528,185 @@ static struct row run_tcp(void)
 	return row;
 }
 
+/* ---- ping-pong: the latency floor ------------------------------------------------- */
+
+/* Polls until all of `n` bytes went out. A UDP send is whole or fails; a TCP one may be
+ * partial when the peer's window is short. */
+static void pp_send(int fd, const uint8_t *b, size_t n, bool stream)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = send(fd, b + done, n - done, MSG_DONTWAIT);
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+				continue;
+			die("ping-pong send: %s", strerror(errno));
+		}
+		if (!stream && (size_t)r != n)
+			die("ping-pong send: %zd of %zu bytes", r, n);
+		done += (size_t)r;
+	}
+}
+
+/* Polls for one message: one datagram (its length returned, up to `cap`), or `n` bytes
+ * of the stream. 0 is the end of the run: a zero-length datagram, or the peer's FIN.
+ * With a deadline (> 0), a message that has not come by then ends the program: a lost
+ * datagram would otherwise leave both sides polling until --timeout. */
+static size_t pp_recv(int fd, uint8_t *b, size_t n, size_t cap, bool stream, double deadline)
+{
+	size_t got = 0;
+	unsigned empty = 0;
+	for (;;) {
+		ssize_t r = recv(fd, b + got, stream ? n - got : cap, MSG_DONTWAIT);
+		if (r > 0) {
+			got += (size_t)r;
+			if (!stream || got == n)
+				return got;
+			continue;
+		}
+		if (r == 0)
+			return 0;
+		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+			die("ping-pong recv: %s", strerror(errno));
+		if (++empty % PP_YIELD_EVERY == 0)
+			sched_yield();
+		if (deadline > 0 && now_s() > deadline)
+			die("ping-pong: no echo within %.0f s (a datagram lost?)", PP_STALL_S);
+	}
+}
+
+/* The far side: echoes each message of `size` bytes until the end of the run, then
+ * reports how many it echoed and whether every one had the expected length. */
+static void pp_responder(int out, int fd, size_t size, bool stream)
+{
+	pin_to(cpu_last);
+	uint8_t *buf = malloc(PP_BUF);
+	if (!buf)
+		die("out of memory");
+	struct rx_result r = {.ok = 1};
+	for (;;) {
+		size_t n = pp_recv(fd, buf, size, PP_BUF, stream, 0);
+		if (n == 0)
+			break;
+		if (n != size)
+			r.ok = 0;
+		pp_send(fd, buf, n, stream);
+		r.dgrams++;
+		r.bytes += n;
+	}
+	r.checked = (int32_t)r.dgrams;
+	xwrite(out, &r, sizeof(r));
+	exit(0);
+}
+
+/* Two connected sockets on 127.0.0.1, made before the fork so that neither side has to
+ * learn the other's port. */
+static void pp_sockets(bool stream, int fds[2])
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in b = a;
+	socklen_t alen = sizeof(a), blen = sizeof(b);
+	if (stream) {
+		int lfd = socket(AF_INET, SOCK_STREAM, 0);
+		if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 1) ||
+		    getsockname(lfd, (struct sockaddr *)&a, &alen))
+			die("tcp listen: %s", strerror(errno));
+		fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fds[0] < 0 || connect(fds[0], (struct sockaddr *)&a, sizeof(a)))
+			die("tcp connect: %s", strerror(errno));
+		fds[1] = accept(lfd, NULL, NULL);
+		if (fds[1] < 0)
+			die("accept: %s", strerror(errno));
+		close(lfd);
+		int on = 1;
+		for (int i = 0; i < 2; i++)
+			if (setsockopt(fds[i], IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)))
+				die("TCP_NODELAY: %s", strerror(errno));
+		return;
+	}
+	fds[0] = udp_socket();
+	fds[1] = udp_socket();
+	if (bind(fds[0], (struct sockaddr *)&a, sizeof(a)) ||
+	    bind(fds[1], (struct sockaddr *)&b, sizeof(b)) ||
+	    getsockname(fds[0], (struct sockaddr *)&a, &alen) ||
+	    getsockname(fds[1], (struct sockaddr *)&b, &blen))
+		die("bind: %s", strerror(errno));
+	if (connect(fds[0], (struct sockaddr *)&b, sizeof(b)) ||
+	    connect(fds[1], (struct sockaddr *)&a, sizeof(a)))
+		die("connect: %s", strerror(errno));
+}
+
+static struct row run_pingpong(enum mode mode, size_t size)
+{
+	bool stream = mode == MODE_PINGPONG_TCP;
+	int fds[2];
+	pp_sockets(stream, fds);
+	int rp;
+	pid_t child = fork_receiver(&rp);
+	if (child == 0) {
+		close(fds[0]);
+		pp_responder(rp, fds[1], size, stream);
+	}
+	close(fds[1]);
+	int fd = fds[0];
+
+	uint8_t *tx = malloc(size), *rx = malloc(PP_BUF);
+	if (!tx || !rx)
+		die("out of memory");
+	for (size_t i = 0; i < size; i++)
+		tx[i] = pattern(i, size);
+	bool ok = true;
+	int checked = 0;
+
+	/* Warm-up: caches, the responder's first page faults, the scheduler's placement.
+	 * Each echo is checked here, where the memcmp costs no measured time. */
+	uint64_t warm = 0;
+	double t = now_s(), warm_end = t + o.seconds / 10;
+	while (warm < PP_WARM_MIN || t < warm_end) {
+		pp_send(fd, tx, size, stream);
+		size_t n = pp_recv(fd, rx, size, PP_BUF, stream, t + PP_STALL_S);
+		ok = ok && n == size && !memcmp(rx, tx, size);
+		checked++;
+		warm++;
+		t = now_s();
+	}
+
+	/* Timed: only the length is checked per trip (a memcmp of 64 KB would add a few
+	 * microseconds to what is measured); the bytes of the last echo are checked after,
+	 * into a buffer cleared first, as fi_bench checks its ping-pong once per size. */
+	memset(rx, 0, size);
+	uint64_t iters = 0;
+	double t0 = now_s(), end = t0 + o.seconds;
+	t = t0;
+	while (t < end) {
+		pp_send(fd, tx, size, stream);
+		size_t n = pp_recv(fd, rx, size, PP_BUF, stream, t + PP_STALL_S);
+		ok = ok && n == size;
+		iters++;
+		t = now_s();
+	}
+	double t1 = t;
+	ok = ok && !memcmp(rx, tx, size);
+	checked++;
+
+	if (stream)
+		shutdown(fd, SHUT_WR);
+	else if (send(fd, tx, 0, 0) < 0)
+		die("ping-pong send: %s", strerror(errno));
+	struct rx_result rr = join_receiver(child, rp);
+	close(fd);
+	free(tx);
+	free(rx);
+	struct row row = {.mode = mode, .dgram = size, .iters = iters, .seconds = t1 - t0,
+			  .checked = checked,
+			  .ok = ok && rr.ok && rr.dgrams == warm + iters};
+	row.usec = (t1 - t0) * 1e6 / (double)iters / 2;
+	row.rx_bytes = 2 * iters * size;
+	row.rx_mbps = (double)row.rx_bytes / (t1 - t0) / 1e6;
+	row.tx_mbps = row.rx_mbps;
+	return row;
+}
+
 static size_t parse_size(const char *s)
 {
 	char *end;
@@ -516,18 +725,23 @@ static size_t parse_size(const char *s)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: udp_limit [-s dgram,...] [-m message] [-b batch] [-M mmsg,gso,tcp] "
+	fprintf(f, "usage: udp_limit [-s dgram,...] [-m message] [-b batch] [-M mode,...] "
 		   "[-T seconds] [--timeout s] [--json]\n"
-		   "  -s sizes    datagram payload sizes, 64..65000 (default 4096,9000,65000)\n"
+		   "  -s sizes    datagram payload sizes, %d..65000; pingpong from 1\n"
+		   "              (default 4096,9000,65000)\n"
 		   "  -m bytes    message size the stream is cut into (default 1m)\n"
 		   "  -b batch    datagrams per sendmmsg/recvmmsg (default 32, max %d)\n"
-		   "  -M modes    any of mmsg, gso, tcp (default mmsg,gso); tcp is one row:\n"
-		   "              a TCP stream written in -m byte sends, the peer TCP providers use\n"
-		   "  -T seconds  sending time per run (default 0.5)\n"
-		   "  -r reps     runs per row, the best is reported (default 1)\n"
+		   "  -M modes    any of " MODE_LIST " (default mmsg,gso);\n"
+		   "              tcp is one row: a TCP stream written in -m byte sends, the peer\n"
+		   "              TCP providers use; pingpong bounces one datagram of each size\n"
+		   "              between two polling processes (one-way usec, the latency floor),\n"
+		   "              pingpong-tcp the same over one TCP_NODELAY connection\n"
+		   "  -T seconds  time per run: sending, or timed round trips (default 0.5)\n"
+		   "  -r reps     runs per row, the best (pingpong: the lowest) is reported\n"
+		   "              (default 1)\n"
 		   "  --pin       sender on the first allowed CPU, receiver on the last\n"
 		   "exit status: 0 ok, 1 usage, 2 error, 3 payload mismatch\n",
-		MAX_BATCH);
+		STREAM_MIN, MAX_BATCH);
 }
 
 int main(int argc, char **argv)
@@ -549,8 +763,8 @@ int main(int argc, char **argv)
 				if (o.ndgrams == MAX_SIZES)
 					die("at most %d sizes", MAX_SIZES);
 				size_t v = parse_size(t);
-				if (v < 64 || v > SUPER_MAX)
-					die("datagram size must be in [64, %d], got %zu", SUPER_MAX, v);
+				if (v < 1 || v > SUPER_MAX)
+					die("datagram size must be in [1, %d], got %zu", SUPER_MAX, v);
 				o.dgrams[o.ndgrams++] = v;
 			}
 			if (!o.ndgrams)
@@ -575,8 +789,12 @@ int main(int argc, char **argv)
 					o.modes[MODE_GSO] = true;
 				else if (!strcmp(t, "tcp"))
 					o.modes[MODE_TCP] = true;
+				else if (!strcmp(t, "pingpong"))
+					o.modes[MODE_PINGPONG] = true;
+				else if (!strcmp(t, "pingpong-tcp"))
+					o.modes[MODE_PINGPONG_TCP] = true;
 				else
-					die("unknown mode '%s' (mmsg, gso, tcp)", t);
+					die("unknown mode '%s' (" MODE_LIST ")", t);
 			}
 			break;
 		case 'T':
@@ -600,6 +818,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
+	/* the streaming modes end a run with END_LEN markers, so their data must be larger */
+	if (o.modes[MODE_MMSG] || o.modes[MODE_GSO])
+		for (int i = 0; i < o.ndgrams; i++)
+			if (o.dgrams[i] < STREAM_MIN)
+				die("datagram size must be in [%d, %d] for mmsg and gso, got %zu",
+				    STREAM_MIN, SUPER_MAX, o.dgrams[i]);
 	alarm((unsigned)o.timeout_s);
 	find_cpus();
 
@@ -611,34 +835,60 @@ int main(int argc, char **argv)
 		       o.message, o.batch, o.seconds, o.reps,
 		       o.pin && cpu_first != cpu_last ? "true" : "false");
 	else
-		printf("# udp_limit 127.0.0.1 message %zu batch %d seconds %.2f best of %d%s\n"
-		       "%-6s%-8s%12s%12s%8s  %s\n",
+		printf("# udp_limit 127.0.0.1 message %zu batch %d seconds %.2f best of %d%s\n",
 		       o.message, o.batch, o.seconds, o.reps,
-		       o.pin && cpu_first != cpu_last ? " pinned" : "", "mode", "dgram",
-		       "tx MB/sec", "MB/sec", "loss", "check");
+		       o.pin && cpu_first != cpu_last ? " pinned" : "");
 	fflush(stdout);
+	/* rates and latencies have their own columns, each headed before its first row */
+	bool rate_header = false, latency_header = false;
 	for (int m = 0; m < NMODES; m++) {
 		if (!o.modes[m])
 			continue;
+		bool pp = is_pingpong(m);
 		for (int i = 0; i < (m == MODE_TCP ? 1 : o.ndgrams); i++) {
-			struct row r = m == MODE_TCP ? run_tcp() : run((enum mode)m, o.dgrams[i]);
-			all_ok = all_ok && r.ok;
-			for (int k = 1; k < o.reps; k++) {
-				struct row x = m == MODE_TCP ? run_tcp() : run((enum mode)m, o.dgrams[i]);
+			struct row r = {0};
+			for (int k = 0; k < o.reps; k++) {
+				struct row x;
+				if (m == MODE_TCP)
+					x = run_tcp();
+				else if (pp)
+					x = run_pingpong((enum mode)m, o.dgrams[i]);
+				else
+					x = run((enum mode)m, o.dgrams[i]);
 				all_ok = all_ok && x.ok;
-				if (x.rx_mbps > r.rx_mbps)
+				if (k == 0 || (pp ? x.usec < r.usec : x.rx_mbps > r.rx_mbps))
 					r = x;
 			}
-			if (o.json)
+			if (o.json && pp)
+				printf("%s{\"mode\":\"%s\",\"dgram\":%zu,\"iters\":%llu,"
+				       "\"time\":%.6f,\"usec_per_xfer\":%.3f,\"mb_per_sec\":%.3f,"
+				       "\"check\":\"%s\"}",
+				       rows++ ? "," : "", mode_names[m], r.dgram,
+				       (unsigned long long)r.iters, r.seconds, r.usec, r.rx_mbps,
+				       r.ok ? "ok" : "mismatch");
+			else if (o.json)
 				printf("%s{\"mode\":\"%s\",\"dgram\":%zu,\"message\":%zu,"
 				       "\"tx_mb_per_sec\":%.3f,\"mb_per_sec\":%.3f,\"loss\":%.4f,"
 				       "\"rx_bytes\":%llu,\"time\":%.6f,\"check\":\"%s\"}",
 				       rows++ ? "," : "", mode_names[m], r.dgram, o.message,
 				       r.tx_mbps, r.rx_mbps, r.loss, (unsigned long long)r.rx_bytes,
 				       r.seconds, r.ok ? "ok" : "mismatch");
-			else
+			else if (pp) {
+				if (!latency_header)
+					printf("%-14s%-8s%10s%12s%12s  %s\n", "mode", "dgram", "iters",
+					       "usec/xfer", "MB/sec", "check");
+				latency_header = true;
+				printf("%-14s%-8zu%10llu%12.2f%12.2f  %s\n", mode_names[m], r.dgram,
+				       (unsigned long long)r.iters, r.usec, r.rx_mbps,
+				       r.ok ? "ok" : "MISMATCH");
+			} else {
+				if (!rate_header)
+					printf("%-6s%-8s%12s%12s%8s  %s\n", "mode", "dgram", "tx MB/sec",
+					       "MB/sec", "loss", "check");
+				rate_header = true;
 				printf("%-6s%-8zu%12.1f%12.1f%7.1f%%  %s\n", mode_names[m], r.dgram,
 				       r.tx_mbps, r.rx_mbps, r.loss * 100, r.ok ? "ok" : "MISMATCH");
+			}
 			fflush(stdout);
 		}
 	}

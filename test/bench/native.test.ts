@@ -115,7 +115,26 @@ describe('udp_limit', () => {
     expect(tcp.mb_per_sec).toBeGreaterThan(0);
     const bad = await runBin('udp_limit', ['-M', 'quic']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/unknown mode 'quic' \(mmsg, gso, tcp\)/);
+    expect(bad.stderr).toMatch(/unknown mode 'quic' \(mmsg, gso, tcp, pingpong, pingpong-tcp\)/);
+  });
+
+  it('bounces one message of each size over UDP and TCP and reports one-way latency', async () => {
+    const r = await runBin('udp_limit', ['-s', '8,4k,65000', '-M', 'pingpong,pingpong-tcp', '-T', '0.05', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { check: string; rows: Array<{ mode: string; dgram: number; iters: number; time: number; usec_per_xfer: number; check: string }> };
+    expect(j.check).toBe('ok');
+    expect(j.rows.map((x) => `${x.mode}/${x.dgram}`)).toEqual(
+      ['pingpong/8', 'pingpong/4096', 'pingpong/65000', 'pingpong-tcp/8', 'pingpong-tcp/4096', 'pingpong-tcp/65000']);
+    for (const row of j.rows) {
+      expect(row.check).toBe('ok');
+      expect(row.iters).toBeGreaterThan(0);
+      // one-way: half of a round trip
+      expect(row.usec_per_xfer).toBeCloseTo((row.time * 1e6) / row.iters / 2, 1);
+    }
+    // below the streaming modes' smallest datagram: ping-pong only
+    const small = await runBin('udp_limit', ['-s', '8', '-M', 'mmsg', '-T', '0.05']);
+    expect(small.code).toBe(2);
+    expect(small.stderr).toMatch(/datagram size must be in \[64, 65000\] for mmsg and gso/);
   });
 
   it('prints its table and refuses a datagram larger than UDP allows', async () => {
