@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Op, Row, Run, UdpRow } from './report.js';
+import type { LatencyRow, Op, Row, Run, UdpRow } from './report.js';
 
 /** The repository root, from dist/bench/p2p/*.js or bench/p2p/*.ts alike. */
 export function repoRoot(): string {
@@ -92,9 +92,28 @@ export async function udpLimit(o: UdpOptions): Promise<{ rows: UdpRow[]; error?:
   if (o.seconds !== undefined) args.push('-T', String(o.seconds));
   if (o.modes) args.push('-M', o.modes.join(','));
   if (o.reps !== undefined) args.push('-r', String(o.reps));
-  const r = await exec(join(binDir(), 'udp_limit'), args, 120_000);
+  return runUdpLimit<UdpRow>(args, 120_000);
+}
+
+/** The largest message udp_limit's ping-pong sends as one datagram. */
+export const PINGPONG_MAX = 65000;
+
+export interface FloorOptions { sizes: number[]; seconds?: number; reps?: number; tcp?: boolean }
+
+/** The ping-pong floor: udp_limit -M pingpong[,pingpong-tcp] at sizes of one datagram. */
+export async function udpFloor(o: FloorOptions): Promise<{ rows: LatencyRow[]; error?: string }> {
+  const args = ['-s', o.sizes.join(','), '-M', o.tcp ? 'pingpong,pingpong-tcp' : 'pingpong', '--json'];
+  if (o.seconds !== undefined) args.push('-T', String(o.seconds));
+  if (o.reps !== undefined) args.push('-r', String(o.reps));
+  // each run is a tenth of warm-up and -T of round trips, per mode, size and rep
+  const runs = o.sizes.length * (o.tcp ? 2 : 1) * (o.reps ?? 1);
+  return runUdpLimit<LatencyRow>(args, 60_000 + runs * Math.ceil((o.seconds ?? 0.5) * 1.1 * 1000 + 2000));
+}
+
+async function runUdpLimit<T>(args: string[], timeoutMs: number): Promise<{ rows: T[]; error?: string }> {
+  const r = await exec(join(binDir(), 'udp_limit'), [...args, '--timeout', String(Math.ceil(timeoutMs / 1000))], timeoutMs + 5_000);
   try {
-    const j = JSON.parse(r.stdout) as { rows: UdpRow[] };
+    const j = JSON.parse(r.stdout) as { rows: T[] };
     return r.code === 0 ? { rows: j.rows } : { rows: j.rows, error: firstLine(r.stderr) || `exit ${r.code}` };
   } catch {
     return { rows: [], error: firstLine(r.stderr) || `exit ${r.code}, no output` };

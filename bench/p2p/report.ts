@@ -42,6 +42,20 @@ export interface UdpRow {
   check: 'ok' | 'mismatch';
 }
 
+/**
+ * A row of udp_limit's ping-pong modes: one message of `dgram` bytes bounced between two
+ * polling processes, with no provider in between. usec_per_xfer is one-way, as in Row.
+ */
+export interface LatencyRow {
+  mode: string; // 'pingpong' (UDP) or 'pingpong-tcp'
+  dgram: number;
+  iters: number;
+  time: number;
+  usec_per_xfer: number;
+  mb_per_sec: number;
+  check: 'ok' | 'mismatch';
+}
+
 /** Derives the figures of a row from what was measured, as fi_bench does. */
 export function makeRow(op: Op, bytes: number, iters: number, pairs: number, time: number,
   ok: boolean): Row {
@@ -213,14 +227,108 @@ export function formatRatioTable(title: string, columns: Array<{ name: string; a
   return lines.join('\n');
 }
 
-export function formatUdp(rows: UdpRow[]): string {
-  const lines = ['## Loopback limit (udp_limit, 127.0.0.1; tcp: one TCP stream, what the tcp providers stand on)',
-    pad('mode', 6) + pad('dgram', 8) + pad('message', 9) + pad('tx MB/sec', 12, true) +
-      pad('MB/sec', 12, true) + pad('loss', 8, true) + '  check'];
+/**
+ * The loopback limit section: the bandwidth ceiling rows and, when measured, the ping-pong
+ * floor rows (one-way latency of bare sockets, the counterpart of the ceiling for the
+ * pingpong op).
+ */
+export function formatUdp(rows: UdpRow[], floor: LatencyRow[] = []): string {
+  const lines = ['## Loopback limit (udp_limit, 127.0.0.1' +
+    (rows.length > 0 ? '; tcp: one TCP stream, what the tcp providers stand on)' : ')')];
+  if (rows.length > 0) {
+    lines.push(pad('mode', 6) + pad('dgram', 8) + pad('message', 9) + pad('tx MB/sec', 12, true) +
+      pad('MB/sec', 12, true) + pad('loss', 8, true) + '  check');
+  }
   for (const r of rows) {
     lines.push(pad(r.mode, 6) + pad(String(r.dgram), 8) + pad(human(r.message), 9) +
       pad(r.tx_mb_per_sec.toFixed(1), 12, true) + pad(r.mb_per_sec.toFixed(1), 12, true) +
       pad((r.loss * 100).toFixed(1) + '%', 8, true) + '  ' + r.check);
+  }
+  if (floor.length > 0) {
+    if (rows.length > 0) lines.push('');
+    lines.push('ping-pong floor: one message each way between two polling processes, no provider; one-way usec');
+    lines.push(pad('mode', 14) + pad('bytes', 8) + pad('iters', 8) + pad('usec/xfer', 11, true) + '  check');
+    for (const r of floor) {
+      lines.push(pad(r.mode, 14) + pad(human(r.dgram), 8) + pad(human(r.iters, 1000), 8) +
+        pad(r.usec_per_xfer.toFixed(2), 11, true) + '  ' + r.check);
+    }
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The floor from two measurements (before and after the providers): per mode and size the
+ * lower latency, since other load only raises it. A mismatch in either stays visible.
+ */
+export function lowerLatency(a: LatencyRow[], b: LatencyRow[]): LatencyRow[] {
+  const out: LatencyRow[] = [];
+  for (const r of [...a, ...b]) {
+    const i = out.findIndex((x) => x.mode === r.mode && x.dgram === r.dgram);
+    if (i < 0) {
+      out.push(r);
+      continue;
+    }
+    const bad = out[i].check !== 'ok' || r.check !== 'ok';
+    const best = r.usec_per_xfer < out[i].usec_per_xfer ? r : out[i];
+    out[i] = bad ? { ...best, check: 'mismatch' } : best;
+  }
+  return out;
+}
+
+/** A ping-pong run's latency at one size against one floor row: a/floor and a - floor. */
+export interface FloorRatio {
+  impl: Impl;
+  provider: string;
+  bytes: number;
+  usec: number;
+  floors: Array<{ mode: string; usec: number; ratio: number; diffUsec: number }>;
+}
+
+/** Every size of every ping-pong run that has a floor row of the same size. */
+export function floorRatios(runs: Run[], floor: LatencyRow[]): FloorRatio[] {
+  const out: FloorRatio[] = [];
+  for (const r of runs) {
+    if (r.op !== 'pingpong' || r.error) continue;
+    for (const row of r.rows) {
+      const at = floor.filter((f) => f.dgram === row.bytes && f.check === 'ok');
+      if (at.length === 0) continue;
+      out.push({
+        impl: r.impl, provider: r.provider, bytes: row.bytes, usec: row.usec_per_xfer,
+        floors: at.map((f) => ({
+          mode: f.mode, usec: f.usec_per_xfer,
+          ratio: row.usec_per_xfer / f.usec_per_xfer, diffUsec: row.usec_per_xfer - f.usec_per_xfer,
+        })),
+      });
+    }
+  }
+  return out;
+}
+
+const FLOOR_NAMES: Record<string, string> = { pingpong: 'udp floor', 'pingpong-tcp': 'tcp floor' };
+
+/**
+ * Ping-pong latency of each run (native and Node) against the floor of the same size:
+ * "14.4 = 1.40x (+4.1 us)" per floor mode, the floor itself on the first line of a size.
+ */
+export function formatFloor(runs: Run[], floor: LatencyRow[], note = ''): string {
+  const title = `## Ping-pong one-way latency against the loopback floor (usec; run / floor and run - floor${note})`;
+  const ratios = floorRatios(runs, floor);
+  if (ratios.length === 0) return `${title}\n   (nothing to compare)`;
+  const modes = [...new Set(floor.map((f) => f.mode))];
+  const cell = 22;
+  const lines = [title, pad('bytes', 8) + pad('run', 24) + pad('usec', 9, true) +
+    modes.map((m) => pad(FLOOR_NAMES[m] ?? m, cell, true)).join('')];
+  for (const bytes of [...new Set(ratios.map((r) => r.bytes))].sort((x, y) => x - y)) {
+    lines.push(pad(human(bytes), 8) + pad('floor (bare sockets)', 24) + pad('', 9, true) + modes.map((m) => {
+      const f = floor.find((x) => x.mode === m && x.dgram === bytes);
+      return pad(f ? f.usec_per_xfer.toFixed(2) + (f.check === 'ok' ? '' : ' MISMATCH') : '-', cell, true);
+    }).join(''));
+    for (const r of ratios.filter((x) => x.bytes === bytes)) {
+      lines.push(pad('', 8) + pad(`${r.provider} ${r.impl}`, 24) + pad(r.usec.toFixed(2), 9, true) + modes.map((m) => {
+        const f = r.floors.find((x) => x.mode === m);
+        return pad(f ? `${f.ratio.toFixed(2)}x (${f.diffUsec >= 0 ? '+' : ''}${f.diffUsec.toFixed(1)} us)` : '-', cell, true);
+      }).join(''));
+    }
   }
   return lines.join('\n');
 }

@@ -4,12 +4,12 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { binDir, fiBench, probe, udpLimit, type Probe } from './native.js';
+import { binDir, fiBench, PINGPONG_MAX, probe, udpFloor, udpLimit, type Probe } from './native.js';
 import { nodeRun } from './node.js';
 import { loadBinding } from './node-peer.js';
 import {
-  formatRatioTable, formatRun, formatScaling, formatUdp, formatUdpFraction, medianOfRounds, OPS, parseSizes,
-  type Op, type Run, type ScalingPoint, type UdpRow,
+  floorRatios, formatFloor, formatRatioTable, formatRun, formatScaling, formatUdp, formatUdpFraction, lowerLatency,
+  medianOfRounds, OPS, parseSizes, type FloorRatio, type LatencyRow, type Op, type Run, type ScalingPoint, type UdpRow,
 } from './report.js';
 
 const USAGE = `usage: node dist/bench/p2p/run.js [options]
@@ -25,7 +25,8 @@ const USAGE = `usage: node dist/bench/p2p/run.js [options]
                        per-size median over rounds (default 1)
   --no-node            native only
   --no-batch           skip the Node batch-form runs (write/send/tsend up to 4 KiB)
-  --no-udp             skip the loopback limits (UDP and the TCP stream)
+  --no-udp             skip the loopback limits (UDP and the TCP stream; with
+                       pingpong, the ping-pong floor of bare UDP and TCP sockets)
   --scaling            also 1,2,4,8 pairs and 1,16,64 in flight (write at 64k and 1m)
   --json FILE          write every result to FILE
 Programs are taken from $NLF_BIN_DIR (default build/native/bin).`;
@@ -33,7 +34,8 @@ Programs are taken from $NLF_BIN_DIR (default build/native/bin).`;
 interface Report {
   date: string; libfabric: string; cpus: number; loadavg: number[]; node: string; binDir: string;
   providers: Record<string, Probe | { error: string }>;
-  runs: Run[]; udp: UdpRow[]; scaling: ScalingPoint[]; nodeError?: string;
+  runs: Run[]; udp: UdpRow[]; udpPingpong: LatencyRow[]; vsFloor: FloorRatio[]; scaling: ScalingPoint[];
+  nodeError?: string;
 }
 
 const DEFAULT_PROVIDERS = ['softuet', 'tcp;ofi_rxm', 'net'];
@@ -85,7 +87,7 @@ async function main(): Promise<number> {
 
   const report: Report = {
     date: new Date().toISOString(), libfabric: '?', cpus: cpus().length, loadavg: loadavg(),
-    node: process.version, binDir: binDir(), providers: {}, runs: [], udp: [], scaling: [],
+    node: process.version, binDir: binDir(), providers: {}, runs: [], udp: [], udpPingpong: [], vsFloor: [], scaling: [],
   };
 
   const providers: string[] = [];
@@ -127,8 +129,18 @@ async function main(): Promise<number> {
   // The UDP limit is a ceiling that other load only lowers: it is measured before and
   // after the providers and each row keeps the better of the two, so a busy moment at
   // the end does not flatter the fractions.
+  // Only a bandwidth op has a use for the ceiling (the ratio tables read 1 MiB writes).
   const udpOpts = { dgrams: [4096, 9000, 16000, 65000], message: 1 << 20, seconds: Math.max(0.2, seconds * 2), reps, modes: ['mmsg', 'gso', 'tcp'] };
-  const udpBefore = values['no-udp'] ? undefined : await udpLimit(udpOpts);
+  const wantUdp = !values['no-udp'] && (values.scaling || ops.some((op) => op !== 'pingpong'));
+  const udpBefore = wantUdp ? await udpLimit(udpOpts) : undefined;
+  // The ping-pong floor is bare sockets at the ping-pong sizes that go in one datagram,
+  // bracketing the providers in the same way; the TCP floor only with a TCP provider.
+  const floorOpts = {
+    sizes: sizes.filter((s) => s <= PINGPONG_MAX), seconds, reps,
+    tcp: providers.some((p) => p !== 'softuet'),
+  };
+  const wantFloor = !values['no-udp'] && ops.includes('pingpong') && floorOpts.sizes.length > 0;
+  const floorBefore = wantFloor ? await udpFloor(floorOpts) : undefined;
 
   // Rounds visit every provider and op in turn, so that a slow stretch of this machine
   // lands on all of them instead of on whichever ran then.
@@ -159,7 +171,13 @@ async function main(): Promise<number> {
     if (rounds > 1) log('\n' + formatRun(r) + `\n   (median of ${runs.length} rounds)`);
   }
 
-  if (!values['no-udp']) {
+  let floorError: string | undefined;
+  if (wantFloor) {
+    const f = await udpFloor(floorOpts);
+    report.udpPingpong = lowerLatency(floorBefore?.rows ?? [], f.rows);
+    floorError = f.error ?? floorBefore?.error;
+  }
+  if (wantUdp) {
     const u = await udpLimit(udpOpts);
     for (const b of udpBefore?.rows ?? []) {
       const i = u.rows.findIndex((r) => r.mode === b.mode && r.dgram === b.dgram);
@@ -169,7 +187,10 @@ async function main(): Promise<number> {
     }
     if (!u.error && udpBefore?.error) u.error = udpBefore.error;
     report.udp = u.rows;
-    log('\n' + formatUdp(u.rows) + (u.error ? `\n   failed: ${u.error}` : ''));
+    log('\n' + formatUdp(u.rows, report.udpPingpong) + (u.error ? `\n   failed: ${u.error}` : '') +
+      (floorError ? `\n   ping-pong floor failed: ${floorError}` : ''));
+  } else if (wantFloor) {
+    log('\n' + formatUdp([], report.udpPingpong) + (floorError ? `\n   ping-pong floor failed: ${floorError}` : ''));
   }
 
   if (values.scaling) {
@@ -222,6 +243,15 @@ async function main(): Promise<number> {
     if (report.udp.length > 0) log('\n' + formatUdpFraction(find('native', best, 'write'), report.udp));
   }
 
+  if (report.udpPingpong.length > 0) {
+    // The floor is the lower of two measurements around all rounds, not one per round,
+    // so each run's figure (its median over rounds) is set against it directly.
+    const pp = providers.flatMap((p) => (['native', 'node'] as const).map((impl) => find(impl, p, 'pingpong')))
+      .filter((r): r is Run => r !== undefined);
+    report.vsFloor = floorRatios(pp, report.udpPingpong);
+    log('\n' + formatFloor(pp, report.udpPingpong, rounds > 1 ? `; runs: median of ${rounds} rounds` : ''));
+  }
+
   if (values.json) {
     writeFileSync(values.json, JSON.stringify(report, null, 2) + '\n');
     log(`\n# results written to ${values.json}`);
@@ -229,6 +259,7 @@ async function main(): Promise<number> {
   const bad = report.runs.filter((r) => r.error || r.rows.some((row) => row.check !== 'ok'));
   for (const r of bad) log(`# FAILED: ${r.impl} ${r.provider} ${r.op}: ${r.error ?? 'data mismatch'}`);
   if (report.udp.some((u) => u.check !== 'ok')) log('# FAILED: udp_limit payload check');
+  if (report.udpPingpong.some((u) => u.check !== 'ok')) log('# FAILED: udp_limit ping-pong payload check');
   return bad.length > 0 ? 1 : 0;
 }
 

@@ -1,7 +1,8 @@
 // The pure core of bench/p2p: sizes, units, row figures and ratios.
 import { describe, expect, it } from 'vitest';
 import {
-  compare, compareRounds, formatRatioTable, formatRun, human, makeRow, medianOfRounds, parseSize, parseSizes, patternByte, type Run,
+  compare, compareRounds, floorRatios, formatFloor, formatRatioTable, formatRun, formatUdp, human, lowerLatency, makeRow,
+  medianOfRounds, parseSize, parseSizes, patternByte, type LatencyRow, type Run, type UdpRow,
 } from '../../bench/p2p/report.js';
 
 describe('sizes and units', () => {
@@ -104,5 +105,66 @@ describe('rows and ratios', () => {
     expect(formatRatioTable('t', [{ name: 'write', a: node, b: native }])).toContain('1.00');
     expect(formatRatioTable('t', [{ name: 'write', a: node, b: [native[0], { ...native[1], error: 'x' }] }]))
       .toContain('nothing to compare');
+  });
+});
+
+describe('the ping-pong floor', () => {
+  const floorRow = (mode: string, dgram: number, usec: number, check: LatencyRow['check'] = 'ok'): LatencyRow => ({
+    mode, dgram, iters: 1000, time: (usec * 2 * 1000) / 1e6, usec_per_xfer: usec, mb_per_sec: 1, check,
+  });
+  // one-way latency `usec` at each size: iters 100, two transfers per iteration
+  const pp = (impl: Run['impl'], provider: string, rows: Array<[number, number]>): Run => ({
+    impl, provider, op: 'pingpong', pairs: 1, window: 1,
+    rows: rows.map(([bytes, usec]) => makeRow('pingpong', bytes, 100, 1, (usec * 200) / 1e6, true)),
+  });
+
+  it('keeps the lower latency of before and after, and any mismatch', () => {
+    const before = [floorRow('pingpong', 8, 10), floorRow('pingpong', 4096, 12), floorRow('pingpong-tcp', 8, 14)];
+    const after = [floorRow('pingpong', 8, 11), floorRow('pingpong', 4096, 9, 'mismatch'), floorRow('pingpong', 65000, 40)];
+    const m = lowerLatency(before, after);
+    expect(m.map((r) => `${r.mode}/${r.dgram}=${r.usec_per_xfer}/${r.check}`)).toEqual(
+      ['pingpong/8=10/ok', 'pingpong/4096=9/mismatch', 'pingpong-tcp/8=14/ok', 'pingpong/65000=40/ok']);
+    expect(lowerLatency([], after)).toEqual(after);
+  });
+
+  it('sets each run against the floor of its size: ratio and difference in microseconds', () => {
+    const floor = [floorRow('pingpong', 8, 10.3), floorRow('pingpong-tcp', 8, 12.5), floorRow('pingpong', 4096, 11)];
+    const runs = [pp('native', 'softuet', [[8, 14.4], [4096, 22], [1 << 20, 900]]), pp('node', 'softuet', [[8, 30.9]])];
+    const r = floorRatios(runs, floor);
+    // 1 MiB has no floor (more than one datagram), so no row
+    expect(r.map((x) => `${x.impl}/${x.bytes}`)).toEqual(['native/8', 'native/4096', 'node/8']);
+    expect(r[0].usec).toBeCloseTo(14.4);
+    expect(r[0].floors.map((f) => f.mode)).toEqual(['pingpong', 'pingpong-tcp']);
+    expect(r[0].floors[0].ratio).toBeCloseTo(14.4 / 10.3);
+    expect(r[0].floors[0].diffUsec).toBeCloseTo(4.1);
+    expect(r[2].floors[0].ratio).toBeCloseTo(3);
+    const table = formatFloor(runs, floor);
+    expect(table).toMatch(/^8 +floor \(bare sockets\) +10\.30 +12\.50$/m);
+    expect(table).toMatch(/^ +softuet native +14\.40 +1\.40x \(\+4\.1 us\) +1\.15x \(\+1\.9 us\)$/m);
+    expect(table).toMatch(/^ +softuet node +30\.90 +3\.00x \(\+20\.6 us\) +2\.47x \(\+18\.4 us\)$/m);
+    // at 4k there is no TCP floor
+    expect(table).toMatch(/^ +softuet native +22\.00 +2\.00x \(\+11\.0 us\) +-$/m);
+    expect(table).not.toContain('1m');
+  });
+
+  it('leaves out failed runs, other ops and mismatched floor rows', () => {
+    const floor = [floorRow('pingpong', 8, 10, 'mismatch')];
+    const runs = [pp('native', 'softuet', [[8, 14]]), { ...pp('native', 'net', [[8, 14]]), error: 'boom' }];
+    expect(floorRatios(runs, floor)).toEqual([]);
+    expect(formatFloor(runs, floor)).toContain('nothing to compare');
+    const write: Run = { ...pp('native', 'softuet', [[8, 14]]), op: 'write' };
+    expect(floorRatios([write], [floorRow('pingpong', 8, 10)])).toEqual([]);
+  });
+
+  it('prints the floor in the loopback limit section, with or without the bandwidth rows', () => {
+    const floor = [floorRow('pingpong', 8, 10.25), floorRow('pingpong-tcp', 4096, 13, 'mismatch')];
+    const only = formatUdp([], floor);
+    expect(only).not.toContain('tx MB/sec');
+    expect(only).toMatch(/^pingpong +8 +1k +10\.25 +ok$/m);
+    expect(only).toMatch(/^pingpong-tcp +4k +1k +13\.00 +mismatch$/m);
+    const bw: UdpRow = { mode: 'gso', dgram: 65000, message: 1 << 20, tx_mb_per_sec: 5000, mb_per_sec: 4000, loss: 0, check: 'ok' };
+    const both = formatUdp([bw], floor);
+    expect(both.indexOf('tx MB/sec')).toBeLessThan(both.indexOf('ping-pong floor'));
+    expect(formatUdp([bw])).not.toContain('ping-pong floor');
   });
 });
