@@ -24,7 +24,7 @@
  * round trip), and that is the scheduler's latency, not the transport's. Every 16
  * empty polls a side yields the CPU, as softuet's CQ read also does: it stays
  * runnable, but when the two share a CPU under other load, the peer it waits for gets
- * to answer within the time slice instead of after it (about 4 ms a trip without the
+ * to answer within the time slice instead of after it (a whole slice a trip without the
  * yield). Mode pingpong-tcp is the same loop over one TCP connection with TCP_NODELAY.
  * The client checks every warm-up echo and the last timed one against what it sent,
  * the responder the length of every message; a mismatch exits with status 3.
