@@ -1,6 +1,7 @@
 // Where the time of one allreduce goes: per-op timestamps on every rank.
 //
 //   node dist/bench/collectives/timeline.js [-n 2] [-s 1M] [--iters 20] [--provider P] [--algorithm A]
+//        [--node-args '--single-threaded ...']
 //
 // Runs `iters` timed allreduces (float sum, out of place) and records, on each rank, when
 // every RMA put was posted and how long the post held the JS thread, when it completed,
@@ -9,8 +10,13 @@
 // operation over all its threads (steadier than wall time on a shared host). Rank 0 prints the median over the
 // iterations of each phase, the mean, 90th percentile and maximum of the totals with the
 // resends softuet's RMA endpoint made meanwhile, then one iteration's event list for
-// every rank.
+// every rank. The iterations slower than twice the median are broken down as well: how
+// long the JS thread was on a CPU and how long it waited for one (Linux schedstat), and
+// the garbage-collection pauses inside them, which tells a slow or busy host from a
+// stall in the transport; nccl-tests' time is a mean, so these iterations weigh in it.
 
+import { readFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Communicator, FabricTransport, placementFromEnv } from '../../lib/collectives/index.js';
 import { launch } from '../../lib/collectives/launch.js';
@@ -20,6 +26,16 @@ import { parseSize } from './format.js';
 interface Ev { t: number; what: string; dur?: number }
 
 const now = () => Number(process.hrtime.bigint()) / 1e3;
+
+/** A thread's [ns on a CPU, ns waiting for one] (zeros where schedstat is missing). */
+function schedstat(path = '/proc/thread-self/schedstat'): [number, number] {
+  try {
+    const f = readFileSync(path, 'utf8').split(' ');
+    return [Number(f[0]), Number(f[1])];
+  } catch {
+    return [0, 0];
+  }
+}
 
 function median(a: number[]): number {
   if (!a.length) return NaN;
@@ -50,7 +66,15 @@ async function rank(size: number, iters: number, provider: string | undefined, a
   const count = size / 4;
   const send = new Float32Array(count).fill(comm.rank + 1), recv = new Float32Array(count);
   for (let i = 0; i < 5; i++) await comm.allreduce(send, recv, { algorithm });
-  const runs: { total: number; evs: Ev[]; start: number }[] = [];
+  const runs: { total: number; evs: Ev[]; start: number; onCpu: number; waitCpu: number; others: number; gc: number;
+    thread: number; handoffs: number }[] = [];
+  // GC pauses by their start time, matched to the iterations they fall in afterwards.
+  const pauses: { start: number; dur: number }[] = [];  // start: performance.now() ms; dur: us
+  const gcObs = new PerformanceObserver((l) => {
+    for (const e of l.getEntries()) pauses.push({ start: e.startTime, dur: e.duration * 1e3 });
+  });
+  gcObs.observe({ entryTypes: ['gc'] });
+  const gcWindows: [number, number][] = [];
   const t = comm.transport;
   const stats = () => (t instanceof FabricTransport ? t.rmaEndpointStats() : undefined) ?? {};
   const stats0 = stats();
@@ -58,11 +82,23 @@ async function rank(size: number, iters: number, provider: string | undefined, a
   for (let i = 0; i < iters; i++) {
     await comm.barrier();
     evs = [];
+    // The process's CPU time (all threads) less the JS thread's is what its other threads used.
+    const s0 = schedstat(), c0 = process.cpuUsage(), p0 = performance.now(), x0 = stats();
     const start = now();
     await comm.allreduce(send, recv, { algorithm });
     const end = now();
-    runs.push({ total: end - start, evs, start });
+    const s1 = schedstat(), c1 = process.cpuUsage(c0), p1 = performance.now(), x1 = stats();
+    const delta = (k: string) => Number(x1[k] ?? 0) - Number(x0[k] ?? 0);
+    runs.push({ total: end - start, evs, start, onCpu: (s1[0] - s0[0]) / 1e3, waitCpu: (s1[1] - s0[1]) / 1e3,
+      others: Math.max(0, c1.user + c1.system - (s1[0] - s0[0]) / 1e3), gc: 0, thread: delta('thread_us'), handoffs: delta('handoffs') });
+    gcWindows.push([p0, p1]);
   }
+  await new Promise((r) => setImmediate(r));  // the observer's last entries
+  gcObs.disconnect();
+  runs.forEach((r, i) => {
+    const [a, b] = gcWindows[i]!;
+    r.gc = pauses.filter((g) => g.start >= a && g.start < b).reduce((x, g) => x + g.dur, 0);
+  });
   const cpuUsed = process.cpuUsage(cpu0);
   // Loss recovery on the RMA endpoint during the timed loop: a resend after an RTO costs
   // one iteration milliseconds, which the median hides and the mean (nccl-tests' time) shows.
@@ -93,6 +129,16 @@ async function rank(size: number, iters: number, provider: string | undefined, a
     firstLand: median(summary.map((s) => s.firstLand)),
     lastLand: median(summary.map((s) => s.lastLand)),
     afterLast: median(summary.map((s) => s.afterLast)),
+    gcPerOp: runs.reduce((a, r) => a + r.gc, 0) / runs.length,
+    slow: (() => {
+      const cut = 2 * median(runs.map((r) => r.total));
+      const sl = runs.filter((r) => r.total > cut);
+      const mean = (f: (r: (typeof runs)[number]) => number) => (sl.length ? sl.reduce((a, r) => a + f(r), 0) / sl.length : 0);
+      const all = runs.reduce((a, r) => a + r.total, 0);
+      return { count: sl.length, share: sl.reduce((a, r) => a + r.total, 0) / all, total: mean((r) => r.total),
+        onCpu: mean((r) => r.onCpu), waitCpu: mean((r) => r.waitCpu), others: mean((r) => r.others), gc: mean((r) => r.gc),
+        thread: mean((r) => r.thread), handoffs: mean((r) => r.handoffs) };
+    })(),
     sample: (() => {
       const m = median(runs.map((r) => r.total));
       const r = runs.find((x) => x.total === m)!;
@@ -126,6 +172,19 @@ async function rank(size: number, iters: number, provider: string | undefined, a
       out.push(`${String(p.rank).padStart(6)}  ${p.mean.toFixed(0).padStart(12)}  ${p.p90.toFixed(0).padStart(6)}  ` +
         `${p.max.toFixed(0).padStart(6)}        ${Object.entries(p.resends).map(([k, v]) => `${k}=${v}`).join(' ') || '-'}`);
     }
+    out.push('# iterations slower than twice the median: how many, their share of all time, and per such iteration (us)',
+      '# the total, the JS thread on a CPU and waiting for one, the process\'s other threads on a CPU (the provider\'s,',
+      '# V8\'s), GC pauses, softuet\'s progress thread in the data path and hand-offs to it; then GC pauses per iteration',
+      '# overall');
+    out.push('# rank   count   share    total   on CPU  waiting   others       GC  prov.thread  hand-offs   GC/op');
+    for (const p of per) {
+      const x = p.slow;
+      out.push(`${String(p.rank).padStart(6)}  ${String(x.count).padStart(6)}  ${(100 * x.share).toFixed(0).padStart(5)}%  ` +
+        `${x.total.toFixed(0).padStart(7)}  ${x.onCpu.toFixed(0).padStart(7)}  ${x.waitCpu.toFixed(0).padStart(7)}  ` +
+        `${x.others.toFixed(0).padStart(7)}  ` +
+        `${x.gc.toFixed(0).padStart(7)}  ${x.thread.toFixed(0).padStart(11)}  ${x.handoffs.toFixed(1).padStart(9)}  ` +
+        `${p.gcPerOp.toFixed(1).padStart(6)}`);
+    }
     for (const p of per) out.push(`# rank ${p.rank}, the median iteration:`, ...p.sample);
     process.stdout.write(out.join('\n') + '\n');
   }
@@ -135,6 +194,7 @@ async function rank(size: number, iters: number, provider: string | undefined, a
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   let n = 2, size = 1 << 20, iters = 20, provider: string | undefined, algorithm: Algorithm = 'auto';
+  let nodeArgs: string[] = [];
   for (let i = 0; i < argv.length; i += 2) {
     const a = argv[i]!, v = argv[i + 1];
     if (v === undefined) throw new RangeError(`${a} needs a value`);
@@ -143,11 +203,12 @@ async function main(): Promise<void> {
     else if (a === '--iters') iters = Number(v);
     else if (a === '--provider') provider = v;
     else if (a === '--algorithm') algorithm = v as Algorithm;
+    else if (a === '--node-args') nodeArgs = v.split(' ').filter(Boolean);  // for the ranks' node, e.g. V8 flags
     else throw new RangeError(`unknown option ${a}`);
   }
   if (placementFromEnv().source === 'none') {
     const job = await launch({
-      ranks: n, script: fileURLToPath(import.meta.url), args: argv, provider, transport: 'fabric', stdio: 'inherit',
+      ranks: n, script: fileURLToPath(import.meta.url), args: argv, nodeArgs, provider, transport: 'fabric', stdio: 'inherit',
       env: { FI_TCP_IFACE: 'lo', FI_SOCKETS_IFACE: 'lo' },
     });
     process.exit((await job.done).code);

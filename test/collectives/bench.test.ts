@@ -76,4 +76,44 @@ describe('benchmark run', () => {
     }
     expect(out.match(/Out of bounds values : 0 OK/g)).toHaveLength(6);
   });
+
+  const timeline = `${root}dist/bench/collectives/timeline.js`;
+  const softuetBuilt = existsSync(`${root}build/Release/node_libfabric.node`) && existsSync(`${root}build/native/prov/libsoftuet-fi.so`);
+  it.runIf(softuetBuilt)('the timeline of 2 ranks over softuet: phases, slow iterations and one event list per rank', async () => {
+    const child = spawn(process.execPath, [timeline, '-n', '2', '-s', '1M', '--iters', '40'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    clearTimeout(timer);
+    expect(code, err).toBe(0);
+    expect(out).toMatch(/# allreduce 1048576 B float sum out of place, 2 ranks over fabric:softuet/);
+    const block = (header: RegExp) => {
+      const lines = out.split('\n');
+      const at = lines.findIndex((l) => header.test(l));
+      expect(at, out).toBeGreaterThanOrEqual(0);
+      return lines.slice(at + 1, at + 3).map((l) => l.trim().split(/\s+/));
+    };
+    for (const r of block(/^# rank\s+total\s+posts/)) {
+      expect(r).toHaveLength(7);
+      expect(r.slice(1).every((x) => Number(x) >= 0)).toBe(true);
+    }
+    for (const [i, r] of block(/^# rank\s+count\s+share/).entries()) {
+      expect(r).toHaveLength(11);
+      expect(Number(r[0])).toBe(i);
+      const [count, share] = [Number(r[1]), Number(r[2]!.replace('%', ''))];
+      expect(count).toBeGreaterThanOrEqual(0);
+      expect(count).toBeLessThanOrEqual(40);
+      expect(share).toBeGreaterThanOrEqual(0);
+      expect(share).toBeLessThanOrEqual(100);
+      expect(r.slice(3).every((x) => Number.isFinite(Number(x)) && Number(x) >= 0)).toBe(true);
+    }
+    // Each rank's median iteration: its two ring writes posted and the peer's two landed.
+    for (const rank of [0, 1]) {
+      const list = out.split(`# rank ${rank}, the median iteration:`)[1]!.split('# rank')[0]!;
+      expect(list.match(/post 512K to \d \(tag \d\)/g)).toHaveLength(2);
+      expect(list.match(/landed from \d tag \d/g)).toHaveLength(2);
+    }
+  }, 60_000);
 });

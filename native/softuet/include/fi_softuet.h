@@ -66,6 +66,9 @@
  * requests arrived from), retx_gap and retx_rto (retransmissions for a SACK gap, for an
  * RTO), rx_late (new requests that arrived below the highest PSN of their PDC, i.e.
  * reordered or resent) and rx_late_max (the largest such distance in PSNs).
+ * Domain-wide: thread_passes and thread_us (passes the progress thread made over the
+ * endpoints while no application thread was polling a CQ, and their time) and handoffs
+ * (a reader about to block handed progress to the thread).
  *   FI_SOFTUET_FAULT_DROP / _DUP / _REORDER / _CORRUPT   percent, transmit side (0)
  *   FI_SOFTUET_FAULT_SEED    seed of the fault injection (1)
  */

@@ -110,7 +110,10 @@ void progress_main(SuDomain *d) {
     }
     if (d->stop.load()) break;
     std::lock_guard<std::mutex> g(d->mu);
+    uint64_t t0 = Engine::now_ns();
     d->progress_locked(false);
+    d->thread_passes.fetch_add(1, std::memory_order_relaxed);
+    d->thread_ns.fetch_add(Engine::now_ns() - t0, std::memory_order_relaxed);
   }
 }
 
@@ -555,7 +558,7 @@ ssize_t cq_sreadfrom(fid_cq *cq, void *buf, size_t count, fi_addr_t *src, const 
     if (Engine::now_ns() < spin_end) continue;
     uint64_t now = now_ms();
     if (now >= deadline) return -FI_EAGAIN;
-    if (c->dom->app_poll_ns.exchange(0, std::memory_order_relaxed)) c->dom->wake();  // thread takes over
+    c->dom->hand_off();  // the thread takes over
     pollfd p{c->efd, POLLIN, 0};
     int wait = (int)std::min<uint64_t>(deadline - now, c->dom->manual ? 1 : 100);
     if (poll(&p, 1, wait) > 0) {
@@ -793,7 +796,7 @@ int trywait(fid_fabric *fab, fid **fids, int count) {
   for (int i = 0; i < count; i++) {
     if (fids[i]->fclass == FI_CLASS_CQ) {
       auto *c = reinterpret_cast<SuCq *>(fids[i]);
-      if (c->dom->app_poll_ns.exchange(0, std::memory_order_relaxed)) c->dom->wake();  // caller will block
+      c->dom->hand_off();  // the caller will block
       std::lock_guard<std::mutex> g(c->dom->mu);
       if (!c->q.empty()) return -FI_EAGAIN;
       uint64_t v;

@@ -1031,6 +1031,9 @@ int ep_stats(fid_ep *e, fi_softuet_stat *out, size_t *count) {
       {"retx_rto", s.retx_rto},
       {"rx_late", s.rx_late},
       {"rx_late_max", s.rx_late_max},
+      {"thread_passes", ep->dom->thread_passes.load(std::memory_order_relaxed)},
+      {"thread_us", ep->dom->thread_ns.load(std::memory_order_relaxed) / 1000},
+      {"handoffs", ep->dom->handoffs.load(std::memory_order_relaxed)},
   };
   uint64_t ntx = 0, nrx = 0;
   for (int i = 0; i < 256; i++) ntx += s.nack_tx[i], nrx += s.nack_rx[i];

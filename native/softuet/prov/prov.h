@@ -81,6 +81,16 @@ struct SuDomain {
   // progress call (or the progress thread within a millisecond) sends them.
   std::atomic<bool> tx_deferred{false};
   uint32_t empty_polls = 0;  // consecutive CQ reads whose progress found nothing
+  // The progress thread's share of the data path (stats): passes it made over the
+  // endpoints while no application thread was polling, their time, and how often a
+  // reader about to block handed progress to it.
+  std::atomic<uint64_t> thread_passes{0}, thread_ns{0}, handoffs{0};
+  void hand_off() {
+    if (app_poll_ns.exchange(0, std::memory_order_relaxed)) {
+      handoffs.fetch_add(1, std::memory_order_relaxed);
+      wake();
+    }
+  }
   void progress_locked(bool timers, bool defer = false);
   void flush_locked();
   void wake();

@@ -3,6 +3,7 @@
 // test/softuet/loss.test.ts; SUET_BIG sets the large-transfer size (default 1 MiB).
 #include <netinet/in.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include "prov/fixture.h"
 
@@ -675,6 +676,32 @@ TEST_CASE(wait_fd) {
   uint64_t t0 = now_ms();
   CHECK(fi_cq_sread(p.b.rxcq, &e, 1, nullptr, 50) == -FI_EAGAIN);
   CHECK(now_ms() - t0 >= 45);
+}
+
+// While the application does not poll, the provider's thread carries the data path, and
+// a reader about to block hands it over; both show in the domain-wide statistics.
+TEST_CASE(progress_thread_statistics) {
+  Pair p;
+  REQUIRE(p.ok);
+  fi_cq_tagged_entry e;
+  CHECK(fi_cq_read(p.b.rxcq, &e, 1) == -FI_EAGAIN);  // the application now polls b's domain
+  uint64_t handoffs = stat(p.b, "handoffs");
+  fid *fids[1] = {&p.b.rxcq->fid};
+  CHECK(fi_trywait(p.b.fab, fids, 1) == 0);
+  CHECK_EQ(stat(p.b, "handoffs"), handoffs + 1);
+  uint64_t passes = stat(p.b, "thread_passes"), rx = stat(p.b, "rx_pkts");
+  char buf[16];
+  int r, c;
+  REQUIRE(fi_recv(p.b.ep, buf, sizeof buf, nullptr, FI_ADDR_UNSPEC, &r) == 0);
+  REQUIRE(fi_send(p.a.ep, "ping", 5, nullptr, p.a.remote, &c) == 0);
+  // Nothing reads b's CQ until the packet is in: only b's thread can have taken it.
+  uint64_t end = now_ms() + 10000;
+  while (stat(p.b, "rx_pkts") == rx && now_ms() < end) usleep(1000);
+  CHECK(stat(p.b, "rx_pkts") > rx);
+  CHECK(stat(p.b, "thread_passes") > passes);
+  Comp x;
+  REQUIRE(wait_comp(p.b.rxcq, x));
+  CHECK(!strcmp(buf, "ping"));
 }
 
 TEST_CASE(av_cntr_and_misc_api) {
