@@ -1,7 +1,10 @@
 // Node allreduce beside OpenMPI's MPI_Allreduce over TCP on loopback, same sizes,
 // same run, same checking: prints both busbw columns and their ratio.
 //
-//   node dist/bench/collectives/compare.js [-n 2,4] [-b 8] [-e 64M] [-f 2] [--reps R] [--provider P] [--transport T]
+//   node dist/bench/collectives/compare.js [-n 2,4] [-b 8] [-e 64M] [-f 2] [-W 0.2] [--reps R] [--provider P] [--transport T]
+//
+// Both sides warm each size up the same way: 5 iterations, and more until every rank
+// has spent -W seconds on it (default 0.2), so Node is measured with its code optimised.
 //
 // With --reps R each side runs R times, alternating, and the table shows each side's best
 // time per size: on a shared host one run of either side can lose a core to a stranger.
@@ -10,7 +13,7 @@
 // this runs as root; otherwise prints the command to run.
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseSize } from './format.js';
@@ -65,12 +68,12 @@ function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeout
   });
 }
 
-async function mpiRun(n: number, b: number, e: number, f: number): Promise<Point[]> {
+async function mpiRun(n: number, b: number, e: number, f: number, warmupSeconds: number): Promise<Point[]> {
   const args = [
     '--allow-run-as-root', '--oversubscribe', '-n', String(n),
     '--mca', 'pml', 'ob1', '--mca', 'btl', 'tcp,self',
     '--mca', 'btl_tcp_if_include', 'lo', '--mca', 'oob_tcp_if_include', 'lo',
-    binary, '-b', String(b), '-e', String(e), '-f', String(f),
+    binary, '-b', String(b), '-e', String(e), '-f', String(f), '-W', String(warmupSeconds),
   ];
   const out = await runProcess('mpirun', args, { ...process.env, OMPI_MCA_plm_rsh_agent: '' }, 600_000);
   return out.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => {
@@ -94,7 +97,7 @@ async function nodeRun(n: number, b: number, e: number, f: number, extra: string
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  let ranks = [2, 4], b = 8, e = 64 * 1024 * 1024, f = 2, reps = 1;
+  let ranks = [2, 4], b = 8, e = 64 * 1024 * 1024, f = 2, reps = 1, warmupSeconds = 0.2;
   const extra: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!, v = argv[i + 1];
@@ -103,6 +106,10 @@ async function main(): Promise<void> {
     else if (a === '-b') b = parseSize(v);
     else if (a === '-e') e = parseSize(v);
     else if (a === '-f') f = Number(v);
+    else if (a === '-W') {
+      warmupSeconds = Number(v);
+      if (!(warmupSeconds >= 0 && warmupSeconds <= 60)) throw new RangeError('-W takes seconds from 0 to 60');
+    }
     else if (a === '--reps') {
       reps = Number(v);
       if (!Number.isInteger(reps) || reps < 1) throw new RangeError('--reps takes a positive integer');
@@ -112,7 +119,7 @@ async function main(): Promise<void> {
     i++;
   }
   ensureOpenMpi();
-  if (!existsSync(binary) || process.env.NLF_REBUILD_MPI) compile();
+  if (!existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs || process.env.NLF_REBUILD_MPI) compile();
   const mpiVersion = execFileSync('mpirun', ['--version'], { encoding: 'utf8' }).split('\n')[0];
   let failed = false;
   // Per size, the run with the shortest time; wrong results of any run count.
@@ -134,9 +141,9 @@ async function main(): Promise<void> {
     for (let rep = 1; rep <= reps; rep++) {
       const of = reps > 1 ? ` (run ${rep} of ${reps})` : '';
       process.stderr.write(`# ${n} ranks: OpenMPI${of}\n`);
-      mpiRuns.push(await mpiRun(n, b, e, f));
+      mpiRuns.push(await mpiRun(n, b, e, f, warmupSeconds));
       process.stderr.write(`# ${n} ranks: node-libfabric${of}\n`);
-      const r = await nodeRun(n, b, e, f, extra);
+      const r = await nodeRun(n, b, e, f, [...extra, '-W', String(warmupSeconds)]);
       transport = r.transport;
       nodeRuns.push(r.points);
     }
@@ -144,7 +151,7 @@ async function main(): Promise<void> {
     const node = { transport, points: best(nodeRuns) };
     const lines = [
       `# allreduce float sum, ${n} ranks, loopback | node-libfabric over ${node.transport} | ${mpiVersion} (pml ob1, btl tcp,self, lo)`,
-      `# ${reps > 1 ? `best of ${reps} alternating runs per side` : 'one run per side'} | load average ${load} at start`,
+      `# ${reps > 1 ? `best of ${reps} alternating runs per side` : 'one run per side'} | warm-up >= ${warmupSeconds} s per size on both sides | load average ${load} at start`,
       '#       size   mpi time(us)  mpi busbw   node time(us)  node busbw   node/mpi  #wrong',
     ];
     const bySize = new Map(mpi.map((p) => [p.size, p]));

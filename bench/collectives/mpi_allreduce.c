@@ -2,7 +2,7 @@
  * MPI_Allreduce reference loop for bench/collectives/compare.ts: float sum, the same
  * sizes, repetition scaling and checking as bench/collectives/run.ts, out of place.
  *
- *   mpirun -n 4 mpi_allreduce [-b 8] [-e 67108864] [-f 2] [-w 5] [-i 20]
+ *   mpirun -n 4 mpi_allreduce [-b 8] [-e 67108864] [-f 2] [-w 5] [-W 0.2] [-i 20]
  *
  * Rank 0 prints one JSON object per size:
  *   {"size":B,"count":N,"time_us":T,"algbw":G,"busbw":G,"wrong":W}
@@ -22,6 +22,7 @@ int main(int argc, char **argv) {
   long minb = 8, maxb = 64L << 20;
   double factor = 2;
   int warmup = 5, iters = 20;
+  double warmup_s = 0.2;
   MPI_Init(&argc, &argv);
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "-b")) minb = atol(argv[i + 1]);
@@ -29,6 +30,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "-f")) factor = atof(argv[i + 1]);
     else if (!strcmp(argv[i], "-w")) warmup = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "-i")) iters = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "-W")) warmup_s = atof(argv[i + 1]);
   }
   int rank, n;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -51,7 +53,16 @@ int main(int argc, char **argv) {
     if (w < 1) w = 1;
     if (it < 3) it = 3;
     for (long i = 0; i < count; i++) send[i] = (float)value(rank, i);
+    /* The same warm-up rule as the Node side: w iterations, and more until every rank has
+     * spent warmup_s seconds (agreed by a MIN reduction, so all run the same number). */
+    double w0 = MPI_Wtime();
     for (int k = 0; k < w; k++) MPI_Allreduce(send, recv, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+    for (;;) {
+      int done = MPI_Wtime() - w0 >= warmup_s, all;
+      MPI_Allreduce(&done, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+      if (all) break;
+      for (int k = 0; k < w; k++) MPI_Allreduce(send, recv, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+    }
     MPI_Barrier(MPI_COMM_WORLD);
     double t0 = MPI_Wtime();
     for (int k = 0; k < it; k++) MPI_Allreduce(send, recv, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);

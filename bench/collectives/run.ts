@@ -25,17 +25,19 @@ import {
 
 export interface BenchOptions {
   ranks: number; colls: CollectiveName[]; minBytes: number; maxBytes: number; factor: number;
-  op: ReduceOp; dtype: DType; root: number; warmup: number; iters: number;
+  op: ReduceOp; dtype: DType; root: number; warmup: number; warmupSeconds: number; iters: number;
   provider?: string; transport: 'fabric' | 'socket'; json: boolean;
   segmentBytes?: number; smallBytes?: number; window?: number; rma?: boolean;
 }
 
 const USAGE = `usage: run.js [-n ranks=4] [--op ${COLLECTIVES.join('|')}|all] [-b 8] [-e 64M] [-f 2]
               [-o sum|prod|min|max] [-d float|double|int32|int64|uint8|bfloat16|half] [-r root=0]
-              [-w warmup=5] [--iters 20] [--provider P] [--transport fabric|socket] [--json]
+              [-w warmup=5] [-W warmup-seconds=0.2] [--iters 20] [--provider P]
+              [--transport fabric|socket] [--json]
               [--segment BYTES] [--small BYTES] [--window N] [--no-rma]
   --op (or -c) picks the collective; -o/--redop the reduction, as in nccl-tests.
-  Sizes take K, M, G suffixes; iterations shrink above 1 MiB so the sweep stays short.`;
+  Sizes take K, M, G suffixes; iterations shrink above 1 MiB so the sweep stays short.
+  Each size warms up for -w iterations and until every rank has spent -W seconds on it.`;
 
 function dtypeByName(s: string): DType {
   for (const d of DTYPES) if (d === s || DTYPE_NAME[d] === s) return d;
@@ -45,7 +47,7 @@ function dtypeByName(s: string): DType {
 export function parseArgs(argv: string[]): BenchOptions {
   const o: BenchOptions = {
     ranks: 4, colls: ['allreduce'], minBytes: 8, maxBytes: 64 * 1024 * 1024, factor: 2, op: 'sum', dtype: 'float32',
-    root: 0, warmup: 5, iters: 20, json: false, transport: 'fabric',
+    root: 0, warmup: 5, warmupSeconds: 0.2, iters: 20, json: false, transport: 'fabric',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -76,6 +78,11 @@ export function parseArgs(argv: string[]): BenchOptions {
       case '-d': o.dtype = dtypeByName(v()); break;
       case '-r': o.root = int(0); break;
       case '-w': o.warmup = int(0); break;
+      case '-W': {
+        o.warmupSeconds = Number(v());
+        if (!(o.warmupSeconds >= 0 && o.warmupSeconds <= 60)) throw new RangeError('-W takes seconds from 0 to 60');
+        break;
+      }
       case '--iters': o.iters = int(1); break;
       case '--provider': o.provider = v(); break;
       case '--transport': {
@@ -195,7 +202,18 @@ async function measure(comm: Communicator, o: BenchOptions, coll: CollectiveName
                        inPlace: boolean): Promise<Result> {
   const c = makeCase(comm, o, coll, bytes, inPlace);
   const { warmup, iters } = itersFor(o, bytes);
+  const w0 = performance.now(), flag = new Float64Array(1);
   for (let i = 0; i < warmup; i++) await c.run();
+  // V8 optimises the collective's functions only once they have run for a while, and
+  // compiles them on background threads that take CPU from the ranks: a few iterations
+  // measure the interpreter and the compiler, not the steady state a service runs in.
+  // Warm up until every rank has spent the time (the ranks agree by a MIN reduction, so
+  // all of them run the same number of iterations).
+  for (;;) {
+    flag[0] = performance.now() - w0 >= o.warmupSeconds * 1e3 ? 1 : 0;
+    if ((await comm.allreduce(flag, null, { op: 'min' }))[0] === 1) break;
+    for (let i = 0; i < Math.max(1, warmup); i++) await c.run();
+  }
   await comm.barrier();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < iters; i++) await c.run();
@@ -278,7 +296,7 @@ export function printReport(r: BenchReport, o: BenchOptions): void {
     `# node-libfabric collectives benchmark: ${h.collective}`,
     `# ranks ${h.ranks} | transport ${h.transport} | provider ${h.provider} | progress ${h.progress} | libfabric ${h.libfabric} | node ${h.node}`,
     `# data path: ${h.datapath}`,
-    `# type ${DTYPE_NAME[o.dtype]} | warmup ${o.warmup} iters ${o.iters} (scaled down above 1 MiB) | time: mean per op, slowest rank`,
+    `# type ${DTYPE_NAME[o.dtype]} | warmup ${o.warmup} iters and >= ${o.warmupSeconds} s, iters ${o.iters} (scaled down above 1 MiB) | time: mean per op, slowest rank`,
     '#',
     tableHeader(),
     ...r.rows.map(tableRow),

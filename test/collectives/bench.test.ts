@@ -37,6 +37,9 @@ describe('nccl-tests conventions', () => {
     expect([o.minBytes, o.maxBytes, o.factor, o.ranks, o.transport]).toEqual([1024, 1 << 20, 4, 3, 'socket']);
     expect(parseArgs([]).transport).toBe('fabric');
     expect(() => parseArgs(['--op', 'gather'])).toThrow(/--op must be one of/);
+    expect(parseArgs([]).warmupSeconds).toBe(0.2);
+    expect(parseArgs(['-W', '0']).warmupSeconds).toBe(0);
+    expect(() => parseArgs(['-W', 'long'])).toThrow(/-W takes seconds/);
     expect(() => parseArgs(['-r', '4', '-n', '4'])).toThrow(/not a rank/);
   });
 
@@ -51,7 +54,7 @@ describe('benchmark run', () => {
   it('every collective on 3 ranks over TCP sockets, all results checked', async () => {
     expect(existsSync(run), 'dist/ is missing: run `npx tsc -p tsconfig.json` (scripts/setup does)').toBe(true);
     const child = spawn(process.execPath, [run, '-n', '3', '--op', 'all', '-b', '8', '-e', '256K', '-f', '32',
-      '--transport', 'socket', '-w', '1', '--iters', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--transport', 'socket', '-w', '1', '-W', '0.02', '--iters', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
