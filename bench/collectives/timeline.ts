@@ -10,10 +10,11 @@
 // operation over all its threads (steadier than wall time on a shared host). Rank 0 prints the median over the
 // iterations of each phase, the mean, 90th percentile and maximum of the totals with the
 // resends softuet's RMA endpoint made meanwhile, then one iteration's event list for
-// every rank. The iterations slower than twice the median are broken down as well: how
-// long the JS thread was on a CPU and how long it waited for one (Linux schedstat), and
-// the garbage-collection pauses inside them, which tells a slow or busy host from a
-// stall in the transport; nccl-tests' time is a mean, so these iterations weigh in it.
+// every rank. Every iteration, and separately those slower than twice the median, is
+// broken down as well: how long the JS thread was on a CPU and how long it waited for one
+// (Linux schedstat), the CPU time of the process's other threads, garbage-collection
+// pauses and softuet's progress thread, which tells a slow or busy host from a stall in
+// the transport; nccl-tests' time is a mean, so the slow iterations weigh in it.
 
 import { readFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -129,15 +130,17 @@ async function rank(size: number, iters: number, provider: string | undefined, a
     firstLand: median(summary.map((s) => s.firstLand)),
     lastLand: median(summary.map((s) => s.lastLand)),
     afterLast: median(summary.map((s) => s.afterLast)),
-    gcPerOp: runs.reduce((a, r) => a + r.gc, 0) / runs.length,
-    slow: (() => {
+    // Every iteration, and those slower than twice the median, broken down (means, us).
+    parts: (() => {
       const cut = 2 * median(runs.map((r) => r.total));
-      const sl = runs.filter((r) => r.total > cut);
-      const mean = (f: (r: (typeof runs)[number]) => number) => (sl.length ? sl.reduce((a, r) => a + f(r), 0) / sl.length : 0);
       const all = runs.reduce((a, r) => a + r.total, 0);
-      return { count: sl.length, share: sl.reduce((a, r) => a + r.total, 0) / all, total: mean((r) => r.total),
-        onCpu: mean((r) => r.onCpu), waitCpu: mean((r) => r.waitCpu), others: mean((r) => r.others), gc: mean((r) => r.gc),
-        thread: mean((r) => r.thread), handoffs: mean((r) => r.handoffs) };
+      const breakdown = (set: typeof runs) => {
+        const mean = (f: (r: (typeof runs)[number]) => number) => (set.length ? set.reduce((a, r) => a + f(r), 0) / set.length : 0);
+        return { count: set.length, share: set.reduce((a, r) => a + r.total, 0) / all, total: mean((r) => r.total),
+          onCpu: mean((r) => r.onCpu), waitCpu: mean((r) => r.waitCpu), others: mean((r) => r.others), gc: mean((r) => r.gc),
+          thread: mean((r) => r.thread), handoffs: mean((r) => r.handoffs) };
+      };
+      return { all: breakdown(runs), slow: breakdown(runs.filter((r) => r.total > cut)) };
     })(),
     sample: (() => {
       const m = median(runs.map((r) => r.total));
@@ -172,18 +175,17 @@ async function rank(size: number, iters: number, provider: string | undefined, a
       out.push(`${String(p.rank).padStart(6)}  ${p.mean.toFixed(0).padStart(12)}  ${p.p90.toFixed(0).padStart(6)}  ` +
         `${p.max.toFixed(0).padStart(6)}        ${Object.entries(p.resends).map(([k, v]) => `${k}=${v}`).join(' ') || '-'}`);
     }
-    out.push('# iterations slower than twice the median: how many, their share of all time, and per such iteration (us)',
-      '# the total, the JS thread on a CPU and waiting for one, the process\'s other threads on a CPU (the provider\'s,',
-      '# V8\'s), GC pauses, softuet\'s progress thread in the data path and hand-offs to it; then GC pauses per iteration',
-      '# overall');
-    out.push('# rank   count   share    total   on CPU  waiting   others       GC  prov.thread  hand-offs   GC/op');
+    out.push('# per iteration (us, means) of all iterations and of those slower than twice the median: the total, the JS',
+      '# thread on a CPU and waiting for one, the process\'s other threads on a CPU (the provider\'s, V8\'s), GC pauses,',
+      '# softuet\'s progress thread in the data path and hand-offs to it');
+    out.push('# rank  iters   count   share    total   on CPU  waiting   others       GC  prov.thread  hand-offs');
     for (const p of per) {
-      const x = p.slow;
-      out.push(`${String(p.rank).padStart(6)}  ${String(x.count).padStart(6)}  ${(100 * x.share).toFixed(0).padStart(5)}%  ` +
-        `${x.total.toFixed(0).padStart(7)}  ${x.onCpu.toFixed(0).padStart(7)}  ${x.waitCpu.toFixed(0).padStart(7)}  ` +
-        `${x.others.toFixed(0).padStart(7)}  ` +
-        `${x.gc.toFixed(0).padStart(7)}  ${x.thread.toFixed(0).padStart(11)}  ${x.handoffs.toFixed(1).padStart(9)}  ` +
-        `${p.gcPerOp.toFixed(1).padStart(6)}`);
+      for (const [which, x] of [['all', p.parts.all], ['slow', p.parts.slow]] as const) {
+        out.push(`${String(p.rank).padStart(6)}  ${which.padStart(5)}  ${String(x.count).padStart(6)}  ${(100 * x.share).toFixed(0).padStart(5)}%  ` +
+          `${x.total.toFixed(0).padStart(7)}  ${x.onCpu.toFixed(0).padStart(7)}  ${x.waitCpu.toFixed(0).padStart(7)}  ` +
+          `${x.others.toFixed(0).padStart(7)}  ${x.gc.toFixed(0).padStart(7)}  ${x.thread.toFixed(0).padStart(11)}  ` +
+          `${x.handoffs.toFixed(1).padStart(9)}`);
+      }
     }
     for (const p of per) out.push(`# rank ${p.rank}, the median iteration:`, ...p.sample);
     process.stdout.write(out.join('\n') + '\n');

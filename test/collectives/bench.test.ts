@@ -92,26 +92,29 @@ describe('benchmark run', () => {
     clearTimeout(timer);
     expect(code, err).toBe(0);
     expect(out).toMatch(/# allreduce 1048576 B float sum out of place, 2 ranks over fabric:softuet/);
-    const block = (header: RegExp) => {
+    const block = (header: RegExp, rows = 2) => {
       const lines = out.split('\n');
       const at = lines.findIndex((l) => header.test(l));
       expect(at, out).toBeGreaterThanOrEqual(0);
-      return lines.slice(at + 1, at + 3).map((l) => l.trim().split(/\s+/));
+      return lines.slice(at + 1, at + 1 + rows).map((l) => l.trim().split(/\s+/));
     };
     for (const r of block(/^# rank\s+total\s+posts/)) {
       expect(r).toHaveLength(7);
       expect(r.slice(1).every((x) => Number(x) >= 0)).toBe(true);
     }
-    for (const [i, r] of block(/^# rank\s+count\s+share/).entries()) {
+    const parts = block(/^# rank\s+iters\s+count\s+share/, 4);
+    for (const [i, r] of parts.entries()) {
       expect(r).toHaveLength(11);
-      expect(Number(r[0])).toBe(i);
-      const [count, share] = [Number(r[1]), Number(r[2]!.replace('%', ''))];
-      expect(count).toBeGreaterThanOrEqual(0);
+      expect(Number(r[0])).toBe(i >> 1);
+      expect(r[1]).toBe(i % 2 ? 'slow' : 'all');
+      const [count, share] = [Number(r[2]), Number(r[3]!.replace('%', ''))];
       expect(count).toBeLessThanOrEqual(40);
+      if (r[1] === 'all') expect([count, share]).toEqual([40, 100]);
       expect(share).toBeGreaterThanOrEqual(0);
-      expect(share).toBeLessThanOrEqual(100);
-      expect(r.slice(3).every((x) => Number.isFinite(Number(x)) && Number(x) >= 0)).toBe(true);
+      expect(r.slice(4).every((x) => Number.isFinite(Number(x)) && Number(x) >= 0)).toBe(true);
     }
+    // Every iteration kept the JS thread on a CPU for some of its time.
+    expect(Number(parts[0]![5])).toBeGreaterThan(0);
     // Each rank's median iteration: its two ring writes posted and the peer's two landed.
     for (const rank of [0, 1]) {
       const list = out.split(`# rank ${rank}, the median iteration:`)[1]!.split('# rank')[0]!;
