@@ -50,17 +50,23 @@ describe('nccl-tests conventions', () => {
   });
 });
 
+/** Runs a Node program to its end (killed after 50 s) and returns its exit code and output. */
+async function runNode(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  clearTimeout(timer);
+  return { code, out, err };
+}
+
 describe('benchmark run', () => {
   it('every collective on 3 ranks over TCP sockets, all results checked', async () => {
     expect(existsSync(run), 'dist/ is missing: run `npx tsc -p tsconfig.json` (scripts/setup does)').toBe(true);
-    const child = spawn(process.execPath, [run, '-n', '3', '--op', 'all', '-b', '8', '-e', '256K', '-f', '32',
-      '--transport', 'socket', '-w', '1', '-W', '0.02', '--iters', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
-    clearTimeout(timer);
+    const { code, out, err } = await runNode([run, '-n', '3', '--op', 'all', '-b', '8', '-e', '256K', '-f', '32',
+      '--transport', 'socket', '-w', '1', '-W', '0.02', '--iters', '2']);
     expect(code, err).toBe(0);
     expect(err).toMatch(/# \[\d+\/\d+\] allreduce/);           // progress lines
     for (const c of ['allreduce', 'reducescatter', 'allgather', 'alltoall', 'broadcast', 'reduce']) {
@@ -83,13 +89,7 @@ describe('benchmark run', () => {
   const timeline = `${root}dist/bench/collectives/timeline.js`;
   const softuetBuilt = existsSync(`${root}build/Release/node_libfabric.node`) && existsSync(`${root}build/native/prov/libsoftuet-fi.so`);
   it.runIf(softuetBuilt)('the timeline of 2 ranks over softuet: phases, slow iterations and one event list per rank', async () => {
-    const child = spawn(process.execPath, [timeline, '-n', '2', '-s', '1M', '--iters', '40'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
-    clearTimeout(timer);
+    const { code, out, err } = await runNode([timeline, '-n', '2', '-s', '1M', '--iters', '40']);
     expect(code, err).toBe(0);
     expect(out).toMatch(/# allreduce 1048576 B float sum out of place, 2 ranks over fabric:softuet/);
     const block = (header: RegExp, rows = 2) => {
