@@ -80,18 +80,30 @@ async function rank(size: number, iters: number, provider: string | undefined, a
   const stats = () => (t instanceof FabricTransport ? t.rmaEndpointStats() : undefined) ?? {};
   const stats0 = stats();
   const cpu0 = process.cpuUsage();
-  for (let i = 0; i < iters; i++) {
+  // The provider's counters are read right after each barrier, when no rank is inside a
+  // timed collective (reading all of them costs tens of microseconds of CPU, which at
+  // small sizes would slow a rank still running); each iteration gets the difference
+  // across it and the next barrier.
+  const counters = () => { const x = stats(); return [Number(x.thread_us ?? 0), Number(x.handoffs ?? 0)]; };
+  let x0 = [0, 0];
+  for (let i = 0; i <= iters; i++) {
     await comm.barrier();
+    const x1 = counters();
+    if (i > 0) {
+      runs[i - 1]!.thread = x1[0]! - x0[0]!;
+      runs[i - 1]!.handoffs = x1[1]! - x0[1]!;
+    }
+    x0 = x1;
+    if (i === iters) break;
     evs = [];
     // The process's CPU time (all threads) less the JS thread's is what its other threads used.
-    const s0 = schedstat(), c0 = process.cpuUsage(), p0 = performance.now(), x0 = stats();
+    const s0 = schedstat(), c0 = process.cpuUsage(), p0 = performance.now();
     const start = now();
     await comm.allreduce(send, recv, { algorithm });
     const end = now();
-    const s1 = schedstat(), c1 = process.cpuUsage(c0), p1 = performance.now(), x1 = stats();
-    const delta = (k: string) => Number(x1[k] ?? 0) - Number(x0[k] ?? 0);
+    const s1 = schedstat(), c1 = process.cpuUsage(c0), p1 = performance.now();
     runs.push({ total: end - start, evs, start, onCpu: (s1[0] - s0[0]) / 1e3, waitCpu: (s1[1] - s0[1]) / 1e3,
-      others: Math.max(0, c1.user + c1.system - (s1[0] - s0[0]) / 1e3), gc: 0, thread: delta('thread_us'), handoffs: delta('handoffs') });
+      others: Math.max(0, c1.user + c1.system - (s1[0] - s0[0]) / 1e3), gc: 0, thread: 0, handoffs: 0 });
     gcWindows.push([p0, p1]);
   }
   await new Promise((r) => setImmediate(r));  // the observer's last entries
@@ -167,8 +179,10 @@ async function rank(size: number, iters: number, provider: string | undefined, a
       `algorithm ${algorithm}, median of ${iters} (us)`,
     '# rank   total  posts(JS held)  first landing  last landing  after last landing  CPU/op (all threads, mean)'];
     for (const p of per) {
-      out.push(`${String(p.rank).padStart(6)}  ${p.total.toFixed(0).padStart(6)}  ${p.postSum.toFixed(0).padStart(14)}  ` +
-        `${p.firstLand.toFixed(0).padStart(13)}  ${p.lastLand.toFixed(0).padStart(12)}  ${p.afterLast.toFixed(0).padStart(18)}  ${p.cpu.toFixed(0).padStart(26)}`);
+      // Phases without an RMA put (small messages travel as tagged ones) went through JSON as null.
+      const us = (v: number | null, w: number) => (v === null || !Number.isFinite(v) ? '-' : v.toFixed(0)).padStart(w);
+      out.push(`${String(p.rank).padStart(6)}  ${us(p.total, 6)}  ${us(p.postSum, 14)}  ` +
+        `${us(p.firstLand, 13)}  ${us(p.lastLand, 12)}  ${us(p.afterLast, 18)}  ${us(p.cpu, 26)}`);
     }
     out.push('# rank  total: mean     p90     max  (us)  resends on the RMA endpoint');
     for (const p of per) {
