@@ -4,8 +4,8 @@
 //        [--node-args '--single-threaded ...']
 //
 // Runs `iters` timed allreduces (float sum, out of place) and records, on each rank, when
-// every RMA put was posted and how long the post held the JS thread, when it completed,
-// when each incoming put was reported landed, and the JS-thread time between
+// every RMA put and tagged send was posted and how long the post held the JS thread, when
+// it completed, when each incoming put was reported landed and each receive done, and the JS-thread time between
 // consecutive events (folds, copies, the loop turn), and the process's CPU time per
 // operation over all its threads (steadier than wall time on a shared host). Rank 0 prints the median over the
 // iterations of each phase, the mean, 90th percentile and maximum of the totals with the
@@ -48,6 +48,21 @@ async function rank(size: number, iters: number, provider: string | undefined, a
   const comm = await Communicator.init({ provider });
   const rma = comm.transport.rma;
   let evs: Ev[] = [];
+  // Tagged messages too: small collectives (and the offers of large ones) travel as them.
+  const tr = comm.transport;
+  const tsend = tr.send.bind(tr), trecv = tr.recv.bind(tr);
+  tr.send = (peer, tag, data) => {
+    const t0 = now();
+    const p = tsend(peer, tag, data);
+    evs.push({ t: t0, what: `send ${data.byteLength} B to ${peer}`, dur: now() - t0 });
+    void p.then(() => evs.push({ t: now(), what: `send to ${peer} done` }), () => undefined);
+    return p;
+  };
+  tr.recv = (peer, tag, into) => {
+    const p = trecv(peer, tag, into);
+    void p.then(() => evs.push({ t: now(), what: `recv from ${peer} done` }), () => undefined);
+    return p;
+  };
   if (rma) {
     const put = rma.put.bind(rma), landed = rma.landed.bind(rma);
     rma.put = (peer, tag, data, handle, off) => {
@@ -157,8 +172,9 @@ async function rank(size: number, iters: number, provider: string | undefined, a
     sample: (() => {
       const m = median(runs.map((r) => r.total));
       const r = runs.find((x) => x.total === m)!;
-      return r.evs.sort((a, b) => a.t - b.t).map((e) => `${(e.t - r.start).toFixed(0).padStart(6)} us  ${e.what}` +
-        (e.dur !== undefined ? ` (post held ${e.dur.toFixed(0)} us)` : '')).concat([`${r.total.toFixed(0).padStart(6)} us  done`]);
+      // Events after the end belong to the barrier that follows.
+      return r.evs.filter((e) => e.t - r.start <= r.total).sort((a, b) => a.t - b.t).map((e) => `${(e.t - r.start).toFixed(0).padStart(6)} us  ${e.what}` +
+        (e.dur !== undefined ? ` (held the JS thread ${e.dur.toFixed(0)} us)` : '')).concat([`${r.total.toFixed(0).padStart(6)} us  done`]);
     })(),
   };
   // Gather every rank's summary at rank 0 over the communicator itself, as JSON bytes.
