@@ -28,10 +28,10 @@ interface Ev { t: number; what: string; dur?: number }
 
 const now = () => Number(process.hrtime.bigint()) / 1e3;
 
-/** A thread's [ns on a CPU, ns waiting for one] (zeros where schedstat is missing). */
-function schedstat(path = '/proc/thread-self/schedstat'): [number, number] {
+/** The calling thread's [ns on a CPU, ns waiting for one] (zeros where schedstat is missing). */
+function schedstat(): [number, number] {
   try {
-    const f = readFileSync(path, 'utf8').split(' ');
+    const f = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
     return [Number(f[0]), Number(f[1])];
   } catch {
     return [0, 0];
@@ -82,15 +82,15 @@ async function rank(size: number, iters: number, provider: string | undefined, a
   const count = size / 4;
   const send = new Float32Array(count).fill(comm.rank + 1), recv = new Float32Array(count);
   for (let i = 0; i < 5; i++) await comm.allreduce(send, recv, { algorithm });
-  const runs: { total: number; evs: Ev[]; start: number; onCpu: number; waitCpu: number; others: number; gc: number;
-    thread: number; handoffs: number }[] = [];
+  // `window`: the iteration in performance.now() ms, where the GC entries are timed.
+  const runs: { total: number; evs: Ev[]; start: number; window: [number, number]; onCpu: number; waitCpu: number;
+    others: number; gc: number; thread: number; handoffs: number }[] = [];
   // GC pauses by their start time, matched to the iterations they fall in afterwards.
-  const pauses: { start: number; dur: number }[] = [];  // start: performance.now() ms; dur: us
+  const pauses: { start: number; dur: number }[] = [];  // start: ms, as window; dur: us
   const gcObs = new PerformanceObserver((l) => {
     for (const e of l.getEntries()) pauses.push({ start: e.startTime, dur: e.duration * 1e3 });
   });
   gcObs.observe({ entryTypes: ['gc'] });
-  const gcWindows: [number, number][] = [];
   const t = comm.transport;
   const stats = () => (t instanceof FabricTransport ? t.rmaEndpointStats() : undefined) ?? {};
   const stats0 = stats();
@@ -117,16 +117,15 @@ async function rank(size: number, iters: number, provider: string | undefined, a
     await comm.allreduce(send, recv, { algorithm });
     const end = now();
     const s1 = schedstat(), c1 = process.cpuUsage(c0), p1 = performance.now();
-    runs.push({ total: end - start, evs, start, onCpu: (s1[0] - s0[0]) / 1e3, waitCpu: (s1[1] - s0[1]) / 1e3,
-      others: Math.max(0, c1.user + c1.system - (s1[0] - s0[0]) / 1e3), gc: 0, thread: 0, handoffs: 0 });
-    gcWindows.push([p0, p1]);
+    runs.push({ total: end - start, evs, start, window: [p0, p1], onCpu: (s1[0] - s0[0]) / 1e3,
+      waitCpu: (s1[1] - s0[1]) / 1e3, others: Math.max(0, c1.user + c1.system - (s1[0] - s0[0]) / 1e3), gc: 0,
+      thread: 0, handoffs: 0 });
   }
   await new Promise((r) => setImmediate(r));  // the observer's last entries
   gcObs.disconnect();
-  runs.forEach((r, i) => {
-    const [a, b] = gcWindows[i]!;
-    r.gc = pauses.filter((g) => g.start >= a && g.start < b).reduce((x, g) => x + g.dur, 0);
-  });
+  for (const r of runs) {
+    r.gc = pauses.filter((g) => g.start >= r.window[0] && g.start < r.window[1]).reduce((x, g) => x + g.dur, 0);
+  }
   const cpuUsed = process.cpuUsage(cpu0);
   // Loss recovery on the RMA endpoint during the timed loop: a resend after an RTO costs
   // one iteration milliseconds, which the median hides and the mean (nccl-tests' time) shows.
