@@ -1,7 +1,12 @@
 // Node allreduce beside OpenMPI's MPI_Allreduce over TCP on loopback, same sizes,
 // same run, same checking: prints both busbw columns and their ratio.
 //
-//   node dist/bench/collectives/compare.js [-n 2,4] [-b 8] [-e 64M] [-f 2] [-W 0.2] [--reps R] [--provider P] [--transport T]
+//   node dist/bench/collectives/compare.js [-n 2,4] [-b 8] [-e 64M] [-f 2] [-W 0.2] [--reps R]
+//                                          [--provider P | --providers LIST] [--transport T]
+//
+// --providers measures several Node configurations in the same run, each beside the same
+// MPI figures: a comma list of providers, where `A+B` carries messages over A and RMA
+// writes over B (NLF_BULK_PROVIDER), e.g. `softuet,tcp;ofi_rxm,softuet+tcp;ofi_rxm`.
 //
 // Both sides warm each size up the same way: 5 iterations, and more until every rank
 // has spent -W seconds on it (default 0.2), so Node is measured with its code optimised.
@@ -16,14 +21,12 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseSize } from './format.js';
+import { compareTable, parseConfigs, parseSize, type ComparePoint as Point, type NodeConfig } from './format.js';
 import type { BenchReport } from './run.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const source = `${root}bench/collectives/mpi_allreduce.c`;
 const binary = `${root}build/collectives/mpi_allreduce`;
-
-interface Point { size: number; busbw: number; timeUs: number; wrong: number }
 
 function have(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -82,10 +85,12 @@ async function mpiRun(n: number, b: number, e: number, f: number, warmupSeconds:
   });
 }
 
-async function nodeRun(n: number, b: number, e: number, f: number, extra: string[]): Promise<{ points: Point[]; transport: string }> {
+async function nodeRun(n: number, b: number, e: number, f: number, extra: string[], cfg: NodeConfig): Promise<{ points: Point[]; transport: string }> {
   const script = fileURLToPath(new URL('./run.js', import.meta.url));
-  const out = await runProcess(process.execPath,
-    [script, '-n', String(n), '-b', String(b), '-e', String(e), '-f', String(f), '--json', ...extra], process.env, 600_000);
+  const env = cfg.bulk === undefined ? process.env : { ...process.env, NLF_BULK_PROVIDER: cfg.bulk };
+  const args = [script, '-n', String(n), '-b', String(b), '-e', String(e), '-f', String(f), '--json', ...extra];
+  if (cfg.provider) args.push('--provider', cfg.provider);
+  const out = await runProcess(process.execPath, args, env, 600_000);
   const line = out.trim().split('\n').find((l) => l.startsWith('{'));
   if (!line) throw new Error('the Node benchmark printed no report');
   const rep = JSON.parse(line) as BenchReport;
@@ -99,6 +104,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   let ranks = [2, 4], b = 8, e = 64 * 1024 * 1024, f = 2, reps = 1, warmupSeconds = 0.2;
   const extra: string[] = [];
+  let configs: NodeConfig[] = [{ label: 'node' }];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!, v = argv[i + 1];
     if (v === undefined) throw new RangeError(`${a} needs a value`);
@@ -114,7 +120,9 @@ async function main(): Promise<void> {
       reps = Number(v);
       if (!Number.isInteger(reps) || reps < 1) throw new RangeError('--reps takes a positive integer');
     }
-    else if (a === '--provider' || a === '--transport') extra.push(a, v);
+    else if (a === '--provider') configs = [{ label: 'node', provider: v }];
+    else if (a === '--providers') configs = parseConfigs(v);
+    else if (a === '--transport') extra.push(a, v);
     else throw new RangeError(`unknown option ${a}`);
     i++;
   }
@@ -135,40 +143,31 @@ async function main(): Promise<void> {
     return [...by.values()].sort((x, y) => x.size - y.size);
   };
   for (const n of ranks) {
-    const mpiRuns: Point[][] = [], nodeRuns: Point[][] = [];
-    let transport = '';
+    const mpiRuns: Point[][] = [];
+    const nodeRuns: Point[][][] = configs.map(() => []);
+    const transports: string[] = configs.map(() => '');
     const load = loadavg()[0]!.toFixed(1);
     for (let rep = 1; rep <= reps; rep++) {
       const of = reps > 1 ? ` (run ${rep} of ${reps})` : '';
       process.stderr.write(`# ${n} ranks: OpenMPI${of}\n`);
       mpiRuns.push(await mpiRun(n, b, e, f, warmupSeconds));
-      process.stderr.write(`# ${n} ranks: node-libfabric${of}\n`);
-      const r = await nodeRun(n, b, e, f, [...extra, '-W', String(warmupSeconds)]);
-      transport = r.transport;
-      nodeRuns.push(r.points);
+      for (const [k, cfg] of configs.entries()) {
+        process.stderr.write(`# ${n} ranks: node-libfabric${cfg.label === 'node' ? '' : ` over ${cfg.label}`}${of}\n`);
+        const r = await nodeRun(n, b, e, f, [...extra, '-W', String(warmupSeconds)], cfg);
+        transports[k] = r.transport;
+        nodeRuns[k]!.push(r.points);
+      }
     }
     const mpi = best(mpiRuns);
-    const node = { transport, points: best(nodeRuns) };
+    const sides = configs.map((cfg, k) => ({ label: cfg.label, points: best(nodeRuns[k]!) }));
+    const over = configs.length === 1 ? [`node-libfabric over ${transports[0]}`]
+      : configs.map((cfg, k) => `${cfg.label}: node-libfabric over ${transports[k]}`);
     const lines = [
-      `# allreduce float sum, ${n} ranks, loopback | node-libfabric over ${node.transport} | ${mpiVersion} (pml ob1, btl tcp,self, lo)`,
-      `# ${reps > 1 ? `best of ${reps} alternating runs per side` : 'one run per side'} | warm-up >= ${warmupSeconds} s per size on both sides | load average ${load} at start`,
-      '#       size   mpi time(us)  mpi busbw   node time(us)  node busbw   node/mpi  #wrong',
+      `# allreduce float sum, ${n} ranks, loopback | ${over.join(' | ')} | ${mpiVersion} (pml ob1, btl tcp,self, lo)`,
+      `# ${reps > 1 ? `best of ${reps} alternating runs per side` : 'one run per side'} | warm-up >= ${warmupSeconds} s per size on all sides | load average ${load} at start`,
+      ...compareTable(mpi, sides),
     ];
-    const bySize = new Map(mpi.map((p) => [p.size, p]));
-    for (const p of node.points) {
-      const m = bySize.get(p.size);
-      if (!m) continue;
-      const ratio = m.busbw > 0 ? p.busbw / m.busbw : NaN;
-      if (p.wrong || m.wrong) failed = true;
-      lines.push(`${String(p.size).padStart(12)}  ${m.timeUs.toFixed(1).padStart(12)}  ${m.busbw.toFixed(3).padStart(9)}  ` +
-        `${p.timeUs.toFixed(1).padStart(14)}  ${p.busbw.toFixed(3).padStart(10)}  ${ratio.toFixed(2).padStart(9)}  ${String(p.wrong + m.wrong).padStart(6)}`);
-    }
-    const big = node.points.filter((p) => p.size >= 1 << 20 && bySize.has(p.size));
-    if (big.length) {
-      const geo = Math.exp(big.reduce((s, p) => s + Math.log(p.busbw / bySize.get(p.size)!.busbw), 0) / big.length);
-      const won = big.filter((p) => p.busbw >= bySize.get(p.size)!.busbw).length;
-      lines.push(`# at >= 1 MiB: node busbw >= mpi busbw at ${won} of ${big.length} sizes; geometric mean of node/mpi ${geo.toFixed(2)}`);
-    }
+    if ([...mpi, ...sides.flatMap((s) => s.points)].some((p) => p.wrong)) failed = true;
     process.stdout.write(lines.join('\n') + '\n#\n');
   }
   if (failed) process.exitCode = 1;

@@ -55,3 +55,56 @@ export function tableRow(r: Row): string {
   const cols = (x: Result) => `${pad(time(x.timeUs), 8)} ${pad(f2(x.algbw), 7)} ${pad(f2(x.busbw), 7)} ${pad(x.wrong, 6)}`;
   return `${pad(r.size, 12)}  ${pad(r.count, 12)}  ${pad(r.type, 8)}  ${pad(r.redop, 6)}  ${pad(r.root, 6)}  ${cols(r.outOfPlace)}  ${cols(r.inPlace)}`;
 }
+
+/** One size of a comparison run: the best time of its runs, and wrong results of all of them. */
+export interface ComparePoint { size: number; busbw: number; timeUs: number; wrong: number }
+/** A Node configuration of the comparison ('node' alone, or its provider spec) and its points. */
+export interface CompareSide { label: string; points: ComparePoint[] }
+
+/**
+ * The comparison table: MPI's time and busbw, then for each Node configuration its time,
+ * busbw and busbw ratio to MPI, then the wrong results of all sides; one summary line per
+ * configuration on the sizes from 1 MiB up. Only sizes MPI measured too are shown.
+ */
+export function compareTable(mpi: ComparePoint[], sides: CompareSide[]): string[] {
+  const bySize = new Map(mpi.map((p) => [p.size, p]));
+  const sizes = [...new Set(sides.flatMap((s) => s.points.map((p) => p.size)))].filter((s) => bySize.has(s)).sort((a, b) => a - b);
+  const widths = sides.map((s) => Math.max(s.label.length + 10, 14));
+  const head = sides.map((s, k) => `${pad(`${s.label} time(us)`, widths[k]!)}  ${pad(`${s.label === 'node' ? 'node ' : ''}busbw`, 10)}  ${pad(`${s.label === 'node' ? 'node' : ''}/mpi`, 9)}`);
+  const lines = [`#       size   mpi time(us)  mpi busbw  ${head.join('  ')}  #wrong`];
+  for (const size of sizes) {
+    const m = bySize.get(size)!;
+    let wrong = m.wrong;
+    const cells = sides.map((s, k) => {
+      const p = s.points.find((q) => q.size === size);
+      if (!p) return `${pad('-', widths[k]!)}  ${pad('-', 10)}  ${pad('-', 9)}`;
+      wrong += p.wrong;
+      const ratio = m.busbw > 0 ? p.busbw / m.busbw : NaN;
+      return `${pad(p.timeUs.toFixed(1), widths[k]!)}  ${pad(p.busbw.toFixed(3), 10)}  ${pad(ratio.toFixed(2), 9)}`;
+    });
+    lines.push(`${pad(size, 12)}  ${pad(m.timeUs.toFixed(1), 12)}  ${pad(m.busbw.toFixed(3), 9)}  ${cells.join('  ')}  ${pad(wrong, 6)}`);
+  }
+  for (const s of sides) {
+    const big = s.points.filter((p) => p.size >= 1 << 20 && bySize.has(p.size));
+    if (!big.length) continue;
+    const geo = Math.exp(big.reduce((acc, p) => acc + Math.log(p.busbw / bySize.get(p.size)!.busbw), 0) / big.length);
+    const won = big.filter((p) => p.busbw >= bySize.get(p.size)!.busbw).length;
+    const who = s.label === 'node' ? 'node' : `node over ${s.label}`;
+    lines.push(`# at >= 1 MiB: ${who} busbw >= mpi busbw at ${won} of ${big.length} sizes; geometric mean of node/mpi ${geo.toFixed(2)}`);
+  }
+  return lines;
+}
+
+/** A Node configuration of compare.js: its column label, provider and the provider for RMA writes. */
+export interface NodeConfig { label: string; provider?: string; bulk?: string }
+
+/** `A` or `A+B` (messages over A, RMA writes over B), as --providers lists them. */
+export function parseConfigs(list: string): NodeConfig[] {
+  const out = list.split(',').map((spec) => spec.trim()).filter(Boolean).map((spec) => {
+    const [provider, bulk, more] = spec.split('+').map((x) => x.trim());
+    if (!provider || more !== undefined || bulk === '') throw new RangeError(`--providers: '${spec}' is not PROVIDER or PROVIDER+BULK_PROVIDER`);
+    return { label: spec, provider, bulk: bulk ?? 'none' };
+  });
+  if (!out.length) throw new RangeError('--providers needs at least one provider');
+  return out;
+}

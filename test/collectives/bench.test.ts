@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { bandwidth, busFactor, parseSize, sizeList, tableRow } from '../../bench/collectives/format.js';
+import { bandwidth, busFactor, compareTable, parseConfigs, parseSize, sizeList, tableRow } from '../../bench/collectives/format.js';
 import { parseArgs } from '../../bench/collectives/run.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -47,6 +47,43 @@ describe('nccl-tests conventions', () => {
     const res = { timeUs: 1234.4, algbw: 0.85, busbw: 1.27, wrong: 0 };
     const row = tableRow({ size: 1048576, count: 262144, type: 'float', redop: 'sum', root: -1, outOfPlace: res, inPlace: res });
     expect(row.trim().split(/\s+/)).toEqual(['1048576', '262144', 'float', 'sum', '-1', '1234', '0.85', '1.27', '0', '1234', '0.85', '1.27', '0']);
+  });
+});
+
+describe('the comparison with MPI (compare.js)', () => {
+  const mpi = [{ size: 1 << 20, busbw: 1.0, timeUs: 1500, wrong: 0 }, { size: 4 << 20, busbw: 2.0, timeUs: 3000, wrong: 0 }];
+
+  it('one Node configuration keeps the node/mpi columns', () => {
+    const lines = compareTable(mpi, [{ label: 'node', points: [{ size: 1 << 20, busbw: 1.2, timeUs: 1250, wrong: 0 }, { size: 4 << 20, busbw: 1.0, timeUs: 6000, wrong: 0 }] }]);
+    expect(lines[0]!.trim().split(/\s{2,}/)).toEqual(['#', 'size', 'mpi time(us)', 'mpi busbw', 'node time(us)', 'node busbw', 'node/mpi', '#wrong']);
+    expect(lines[1]!.trim().split(/\s+/)).toEqual(['1048576', '1500.0', '1.000', '1250.0', '1.200', '1.20', '0']);
+    expect(lines[2]!.trim().split(/\s+/)).toEqual(['4194304', '3000.0', '2.000', '6000.0', '1.000', '0.50', '0']);
+    // geometric mean of 1.2 and 0.5
+    expect(lines[3]).toBe(`# at >= 1 MiB: node busbw >= mpi busbw at 1 of 2 sizes; geometric mean of node/mpi ${Math.sqrt(0.6).toFixed(2)}`);
+    expect(lines).toHaveLength(4);
+  });
+
+  it('several configurations get a column group and a summary each; wrong results add up', () => {
+    const a = { label: 'softuet', points: [{ size: 1 << 20, busbw: 0.5, timeUs: 3000, wrong: 0 }] };
+    const b = { label: 'softuet+tcp;ofi_rxm', points: [{ size: 1 << 20, busbw: 2.0, timeUs: 750, wrong: 2 }, { size: 8, busbw: 0.1, timeUs: 10, wrong: 0 }] };
+    const lines = compareTable(mpi, [a, b]);
+    expect(lines[0]).toContain('softuet time(us)');
+    expect(lines[0]).toContain('softuet+tcp;ofi_rxm time(us)');
+    // 8 B has no MPI figure and 4 MiB no Node one: only 1 MiB is a row
+    expect(lines[1]!.trim().split(/\s+/)).toEqual(['1048576', '1500.0', '1.000', '3000.0', '0.500', '0.50', '750.0', '2.000', '2.00', '2']);
+    expect(lines[2]).toBe('# at >= 1 MiB: node over softuet busbw >= mpi busbw at 0 of 1 sizes; geometric mean of node/mpi 0.50');
+    expect(lines[3]).toBe('# at >= 1 MiB: node over softuet+tcp;ofi_rxm busbw >= mpi busbw at 1 of 1 sizes; geometric mean of node/mpi 2.00');
+  });
+
+  it('--providers takes PROVIDER or PROVIDER+BULK_PROVIDER', () => {
+    expect(parseConfigs('softuet, tcp;ofi_rxm,softuet+tcp;ofi_rxm')).toEqual([
+      { label: 'softuet', provider: 'softuet', bulk: 'none' },
+      { label: 'tcp;ofi_rxm', provider: 'tcp;ofi_rxm', bulk: 'none' },
+      { label: 'softuet+tcp;ofi_rxm', provider: 'softuet', bulk: 'tcp;ofi_rxm' },
+    ]);
+    expect(() => parseConfigs('a+b+c')).toThrow(/not PROVIDER or PROVIDER\+BULK_PROVIDER/);
+    expect(() => parseConfigs('softuet+')).toThrow(/not PROVIDER/);
+    expect(() => parseConfigs(' , ')).toThrow(/at least one provider/);
   });
 });
 
