@@ -92,10 +92,9 @@ export interface FabricTransportOptions {
   node?: string;
   /**
    * Carry RMA writes on a second endpoint whose completions a blocking thread collects
-   * (see "bulk endpoint" below), when the provider offers a thread-safe domain. Pays off
-   * when ranks outnumber cores; with a core per rank the thread hand-off costs more than
-   * the polling it saves. Default: env NLF_BULK_THREAD=1, else off (init.ts decides from
-   * the job's ranks per host).
+   * (see "bulk endpoint" below), when the provider offers a thread-safe domain. Default:
+   * env NLF_BULK_THREAD=1, else off: measured against polling, the thread hand-off cost
+   * more than it saved, with a core per rank and with more ranks than cores alike.
    */
   bulkThread?: boolean;
   /**

@@ -3,7 +3,6 @@
 // PMI_SIZE) or Slurm (SLURM_PROCID/SLURM_NTASKS), with NLF_BOOTSTRAP=host:port naming
 // the rendezvous server. Without a launcher (NLF_LAUNCHER unset) rank 0 hosts it.
 
-import { availableParallelism } from 'node:os';
 import { BootstrapClient, BootstrapServer, parseHostPort } from './bootstrap.js';
 import { Communicator, type CommunicatorOptions } from './communicator.js';
 import { FabricTransport } from './fabric-transport.js';
@@ -23,8 +22,7 @@ export interface InitOptions extends CommunicatorOptions {
   joinTimeoutMs?: number;
   /**
    * RMA traffic on an endpoint with a completion thread instead of event-loop polling
-   * (see FabricTransport). Env NLF_BULK_THREAD=0/1; by default on when this host runs
-   * more ranks than it has cores, where polling ranks take the CPU their peers need.
+   * (see FabricTransport). Env NLF_BULK_THREAD=0/1; off by default.
    */
   bulkThread?: boolean;
   /**
@@ -34,20 +32,15 @@ export interface InitOptions extends CommunicatorOptions {
   bulkProvider?: string | null;
 }
 
-/** Ranks of this job on this host, from the launcher's environment, when it says. */
-export function localSizeFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  for (const k of ['NLF_LOCAL_SIZE', 'OMPI_COMM_WORLD_LOCAL_SIZE', 'MPI_LOCALNRANKS', 'SLURM_NTASKS_PER_NODE']) {
-    const n = int(env[k]);
-    if (n !== undefined && n > 0) return n;
-  }
-  return undefined;
-}
-
-/** Whether ranks should wait for RMA completions on a thread rather than poll for them. */
+/**
+ * Whether ranks should wait for RMA completions on a thread rather than poll for them:
+ * only on request. Ranks outnumbering the cores were once its case, but there the
+ * thread and the provider's progress thread contend with the JS thread for the domain
+ * and for the cores, and single-threaded ranks came out faster (bench/collectives/README.md).
+ */
 export function wantBulkThread(opts: InitOptions, env: NodeJS.ProcessEnv = process.env): boolean {
   if (opts.bulkThread !== undefined) return opts.bulkThread;
-  if (env.NLF_BULK_THREAD === '0' || env.NLF_BULK_THREAD === '1') return env.NLF_BULK_THREAD === '1';
-  return (localSizeFromEnv(env) ?? 1) > availableParallelism();
+  return env.NLF_BULK_THREAD === '1';
 }
 
 /**

@@ -189,7 +189,7 @@ describe('jobs of spawned ranks', () => {
   // counts that take the latency algorithms, and one large enough for pipelined RMA rings.
   // 'tcp': RMA writes on a second fabric over tcp;ofi_rxm (two ranks: pair exchange and
   // ring; three: pairwise), softuet only, as tcp;ofi_rxm beside itself is one fabric.
-  const bulkRows = [[2, true, '0'], [4, true, '1'], [3, false, '0'], [2, true, 'tcp'], [3, true, 'tcp']] as const;
+  const bulkRows = [[2, true, '0'], [4, true, '0'], [4, true, '1'], [3, false, '0'], [2, true, 'tcp'], [3, true, 'tcp']] as const;
   for (const provider of matrixProviders) {
     for (const [ranks, rma, bulk] of bulkRows.filter((b) => b[2] !== 'tcp' || (provider === 'softuet' && fabricProvider))) {
       const how = bulk === '1' ? ', RMA completions on a thread where the provider allows' : bulk === 'tcp' ? ', RMA over tcp;ofi_rxm' : '';
@@ -225,18 +225,16 @@ describe('jobs of spawned ranks', () => {
 });
 
 describe('bulk endpoint policy', () => {
-  it('a completion thread only when this host runs more ranks than it has cores, unless told', async () => {
-    const { wantBulkThread, localSizeFromEnv } = await import('../../lib/collectives/init.js');
+  it('a completion thread only when asked for', async () => {
+    const { wantBulkThread } = await import('../../lib/collectives/init.js');
     const { availableParallelism } = await import('node:os');
     const cores = availableParallelism();
-    expect(localSizeFromEnv({ NLF_LOCAL_SIZE: '3' })).toBe(3);
-    expect(localSizeFromEnv({ OMPI_COMM_WORLD_LOCAL_SIZE: '5' })).toBe(5);
-    expect(localSizeFromEnv({})).toBeUndefined();
-    expect(wantBulkThread({}, { NLF_LOCAL_SIZE: String(cores + 1) })).toBe(true);
-    expect(wantBulkThread({}, { NLF_LOCAL_SIZE: String(cores) })).toBe(false);
+    // more ranks than cores no longer turn it on by themselves
+    expect(wantBulkThread({}, { NLF_LOCAL_SIZE: String(cores + 1) })).toBe(false);
     expect(wantBulkThread({}, {})).toBe(false);
-    expect(wantBulkThread({}, { NLF_LOCAL_SIZE: String(cores + 1), NLF_BULK_THREAD: '0' })).toBe(false);
+    expect(wantBulkThread({}, { NLF_BULK_THREAD: '0' })).toBe(false);
     expect(wantBulkThread({}, { NLF_BULK_THREAD: '1' })).toBe(true);
+    expect(wantBulkThread({ bulkThread: true }, {})).toBe(true);
     expect(wantBulkThread({ bulkThread: false }, { NLF_BULK_THREAD: '1' })).toBe(false);
   });
 
