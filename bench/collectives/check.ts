@@ -74,7 +74,8 @@ try {
   }
   process.stdout.write(JSON.stringify({ rank, size, transport: comm.transport.name, rma: comm.transport.rma !== undefined && comm.useRma,
     bulkThread: (comm.transport as { bulkThread?: boolean }).bulkThread === true,
-    bulkProvider: (comm.transport as { bulkProvider?: string }).bulkProvider ?? null, checks, failures }) + '\n');
+    bulkProvider: (comm.transport as { bulkProvider?: string }).bulkProvider ?? null,
+    progress: (comm.transport as { info?: { progress?: string } }).info?.progress ?? null, checks, failures }) + '\n');
   if (loop) {
     process.stdout.write(`looping ${rank}\n`);
     const buf = new Float32Array(1 << 18);

@@ -118,6 +118,12 @@ export interface FabricTransportOptions {
    * Every rank must make the same choice; connect() fails clearly when they do not.
    */
   bulkProvider?: string;
+  /**
+   * Data progress to ask the provider for: 'manual' leaves all progress to the rank's
+   * own reads (softuet then runs no progress thread). A preference: a provider without
+   * that mode is taken as it is. Default: the provider's (init.ts decides when not).
+   */
+  progress?: 'auto' | 'manual';
 }
 
 /** The endpoint RMA writes use when it is not the main one. */
@@ -356,15 +362,19 @@ export class FabricTransport implements Transport {
     // '' (from init.ts): decided against, whatever the environment says.
     const bulkProvider = (opts.bulkProvider ?? process.env.NLF_BULK_PROVIDER) || undefined;
     const wantBulk = !bulkProvider && (opts.bulkThread ?? process.env.NLF_BULK_THREAD === '1');
+    const pick = (h: Record<string, unknown>): FInfo => {
+      if (opts.progress) { try { return mod.pickInfo({ ...h, progress: opts.progress }); } catch { /* as it is */ } }
+      return mod.pickInfo(h);
+    };
     let info: FInfo | undefined;
     if (wantBulk) {
-      try { info = mod.pickInfo({ ...hints, caps: ['msg', 'tagged', 'rma'], threading: 'safe' }); } catch { /* below */ }
+      try { info = pick({ ...hints, caps: ['msg', 'tagged', 'rma'], threading: 'safe' }); } catch { /* below */ }
     }
     try {
-      info ??= mod.pickInfo({ ...hints, caps: ['msg', 'tagged', 'rma'] });
+      info ??= pick({ ...hints, caps: ['msg', 'tagged', 'rma'] });
     } catch {
       // Without RMA the rings move every segment as a tagged message.
-      info = mod.pickInfo({ ...hints, caps: ['msg', 'tagged'] });
+      info = pick({ ...hints, caps: ['msg', 'tagged'] });
     }
     const fabric = new mod.Fabric(info);
     const softuet: SoftuetSettings | undefined = info.provider !== 'softuet' ? undefined : {

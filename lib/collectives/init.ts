@@ -3,6 +3,7 @@
 // PMI_SIZE) or Slurm (SLURM_PROCID/SLURM_NTASKS), with NLF_BOOTSTRAP=host:port naming
 // the rendezvous server. Without a launcher (NLF_LAUNCHER unset) rank 0 hosts it.
 
+import { availableParallelism } from 'node:os';
 import { BootstrapClient, BootstrapServer, parseHostPort } from './bootstrap.js';
 import { Communicator, type CommunicatorOptions } from './communicator.js';
 import { FabricTransport } from './fabric-transport.js';
@@ -30,6 +31,34 @@ export interface InitOptions extends CommunicatorOptions {
    * Env NLF_BULK_PROVIDER (a name, or 'none'); by default none (see wantBulkProvider).
    */
   bulkProvider?: string | null;
+  /**
+   * Data progress to ask the provider for (see FabricTransport). Env NLF_PROGRESS=auto/
+   * manual; by default manual when this host runs more ranks than it has cores.
+   */
+  progress?: 'auto' | 'manual';
+}
+
+/** Ranks of this job on this host, from the launcher's environment, when it says. */
+export function localSizeFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  for (const k of ['NLF_LOCAL_SIZE', 'OMPI_COMM_WORLD_LOCAL_SIZE', 'MPI_LOCALNRANKS', 'SLURM_NTASKS_PER_NODE']) {
+    const n = int(env[k]);
+    if (n !== undefined && n > 0) return n;
+  }
+  return undefined;
+}
+
+/**
+ * The data progress ranks ask the provider for (undefined: the provider's own). With more
+ * ranks than cores, manual: a provider thread progressing beside the JS thread (softuet's)
+ * only competes with the ranks for the cores, and single-threaded ranks ran 8 B to 1 MiB
+ * allreduces faster (bench/collectives/README.md). Not under a requested completion
+ * thread, which needs automatic progress.
+ */
+export function wantProgress(opts: InitOptions, env: NodeJS.ProcessEnv = process.env): 'auto' | 'manual' | undefined {
+  if (opts.progress !== undefined) return opts.progress;
+  if (env.NLF_PROGRESS === 'auto' || env.NLF_PROGRESS === 'manual') return env.NLF_PROGRESS;
+  if (wantBulkThread(opts, env)) return undefined;
+  return (localSizeFromEnv(env) ?? 1) > availableParallelism() ? 'manual' : undefined;
 }
 
 /**
@@ -129,7 +158,7 @@ export async function fromEnv(opts: InitOptions = {}): Promise<Communicator> {
     if (kind !== 'socket') {
       try {
         transport = await FabricTransport.open(place.rank, place.size, {
-          provider, node: host, bulkThread: wantBulkThread(opts, env),
+          provider, node: host, bulkThread: wantBulkThread(opts, env), progress: wantProgress(opts, env),
           bulkProvider: wantBulkProvider(opts, env) ?? '',
         });
       } catch (e) {

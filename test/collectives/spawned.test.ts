@@ -3,6 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import net from 'node:net';
+import { availableParallelism } from 'node:os';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -205,7 +206,7 @@ describe('jobs of spawned ranks', () => {
         const res = await job.done;
         expect(res.code, err.join('\n')).toBe(0);
         const lines = out.map((o) => JSON.parse(o.trim()) as { rank: number; transport: string; rma: boolean; bulkThread: boolean;
-                                                              bulkProvider: string | null; checks: number; failures: string[] });
+                                                              bulkProvider: string | null; progress: string | null; checks: number; failures: string[] });
         expect(lines.map((l) => l.rank).sort()).toEqual(Array.from({ length: ranks }, (_, r) => r));
         for (const l of lines) {
           expect(l.transport).toBe(`fabric:${provider}`);
@@ -213,6 +214,8 @@ describe('jobs of spawned ranks', () => {
           // Only softuet (automatic progress, thread-safe domain) takes the bulk endpoint.
           expect(l.bulkThread).toBe(bulk === '1' && provider === 'softuet');
           expect(l.bulkProvider).toBe(bulk === 'tcp' ? 'tcp;ofi_rxm' : null);
+          // More ranks than cores: softuet without its progress thread, unless a completion thread needs it.
+          if (provider === 'softuet') expect(l.progress).toBe(bulk !== '1' && ranks > availableParallelism() ? 'manual' : 'auto');
           if (bulk === 'tcp') expect(l.rma).toBe(true);
           expect(l.failures).toEqual([]);
           // 7 dtypes x 4 ops x the counts, an allgather per count, and the two large ones.
@@ -225,9 +228,23 @@ describe('jobs of spawned ranks', () => {
 });
 
 describe('bulk endpoint policy', () => {
+  it('manual progress when this host runs more ranks than it has cores, unless told or a completion thread needs auto', async () => {
+    const { wantProgress, localSizeFromEnv } = await import('../../lib/collectives/init.js');
+    const cores = availableParallelism();
+    expect(localSizeFromEnv({ NLF_LOCAL_SIZE: '3' })).toBe(3);
+    expect(localSizeFromEnv({ OMPI_COMM_WORLD_LOCAL_SIZE: '5' })).toBe(5);
+    expect(localSizeFromEnv({})).toBeUndefined();
+    expect(wantProgress({}, { NLF_LOCAL_SIZE: String(cores + 1) })).toBe('manual');
+    expect(wantProgress({}, { NLF_LOCAL_SIZE: String(cores) })).toBeUndefined();
+    expect(wantProgress({}, {})).toBeUndefined();
+    expect(wantProgress({}, { NLF_LOCAL_SIZE: String(cores + 1), NLF_PROGRESS: 'auto' })).toBe('auto');
+    expect(wantProgress({}, { NLF_PROGRESS: 'manual' })).toBe('manual');
+    expect(wantProgress({}, { NLF_LOCAL_SIZE: String(cores + 1), NLF_BULK_THREAD: '1' })).toBeUndefined();
+    expect(wantProgress({ progress: 'auto' }, { NLF_PROGRESS: 'manual' })).toBe('auto');
+  });
+
   it('a completion thread only when asked for', async () => {
     const { wantBulkThread } = await import('../../lib/collectives/init.js');
-    const { availableParallelism } = await import('node:os');
     const cores = availableParallelism();
     // more ranks than cores no longer turn it on by themselves
     expect(wantBulkThread({}, { NLF_LOCAL_SIZE: String(cores + 1) })).toBe(false);
