@@ -50,8 +50,8 @@ export function localSizeFromEnv(env: NodeJS.ProcessEnv = process.env): number |
 /**
  * The data progress ranks ask the provider for (undefined: the provider's own). With more
  * ranks than cores, manual: a provider thread progressing beside the JS thread (softuet's)
- * only competes with the ranks for the cores, and single-threaded ranks ran 8 B to 1 MiB
- * allreduces faster (bench/collectives/README.md). Not under a requested completion
+ * only competes with the ranks for the cores; single-threaded ranks ran 8 B and 64 KiB
+ * allreduces faster and 1-16 MiB no slower (bench/collectives/README.md). Not under a requested completion
  * thread, which needs automatic progress.
  */
 export function wantProgress(opts: InitOptions, env: NodeJS.ProcessEnv = process.env): 'auto' | 'manual' | undefined {
