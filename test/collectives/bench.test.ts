@@ -71,8 +71,9 @@ describe('the comparison with MPI (compare.js)', () => {
     expect(lines[0]).toContain('softuet+tcp;ofi_rxm time(us)');
     // 8 B has no MPI figure and 4 MiB no Node one: only 1 MiB is a row
     expect(lines[1]!.trim().split(/\s+/)).toEqual(['1048576', '1500.0', '1.000', '3000.0', '0.500', '0.50', '750.0', '2.000', '2.00', '2']);
-    expect(lines[2]).toBe('# at >= 1 MiB: node over softuet busbw >= mpi busbw at 0 of 1 sizes; geometric mean of node/mpi 0.50');
-    expect(lines[3]).toBe('# at >= 1 MiB: node over softuet+tcp;ofi_rxm busbw >= mpi busbw at 1 of 1 sizes; geometric mean of node/mpi 2.00');
+    expect(lines[2]).toBe('# at >= 1 MiB: softuet busbw >= mpi busbw at 0 of 1 sizes; geometric mean of softuet/mpi 0.50');
+    expect(lines[3]).toBe('# at >= 1 MiB: softuet+tcp;ofi_rxm busbw >= mpi busbw at 1 of 1 sizes; geometric mean of softuet+tcp;ofi_rxm/mpi 2.00');
+    expect(lines[0]).toContain('softuet+tcp;ofi_rxm/mpi');
   });
 
   it('--providers takes PROVIDER or PROVIDER+BULK_PROVIDER', () => {
