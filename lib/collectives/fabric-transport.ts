@@ -92,9 +92,10 @@ export interface FabricTransportOptions {
   node?: string;
   /**
    * Carry RMA writes on a second endpoint whose completions a blocking thread collects
-   * (see "bulk endpoint" below), when the provider offers a thread-safe domain. Default:
-   * env NLF_BULK_THREAD=1, else off: measured against polling, the thread hand-off cost
-   * more than it saved, with a core per rank and with more ranks than cores alike.
+   * (see "bulk endpoint" below), when the provider offers a thread-safe domain. Default
+   * off: measured against polling, the thread hand-off cost more than it saved, with a
+   * core per rank and with more ranks than cores alike. `fromEnv` maps NLF_BULK_THREAD
+   * here.
    */
   bulkThread?: boolean;
   /**
@@ -113,8 +114,8 @@ export interface FabricTransportOptions {
    * Carry RMA writes on an endpoint of this other provider (a second fabric), for
    * example 'tcp;ofi_rxm' beside softuet: the kernel's TCP moves bulk data for less CPU
    * than softuet's user-space UDP path, while small tagged messages keep softuet's
-   * latency (init.ts decides when). Takes precedence over bulkThread. Default: env
-   * NLF_BULK_PROVIDER.
+   * latency. Takes precedence over bulkThread. Default: none ('' alike; `fromEnv` maps
+   * NLF_BULK_PROVIDER here).
    * Every rank must make the same choice; connect() fails clearly when they do not.
    */
   bulkProvider?: string;
@@ -359,9 +360,8 @@ export class FabricTransport implements Transport {
     const node = opts.node ?? '127.0.0.1';
     const hints: Record<string, unknown> = { endpointType: 'rdm', node, source: true };
     if (opts.provider) hints.provider = opts.provider;
-    // '' (from init.ts): decided against, whatever the environment says.
-    const bulkProvider = (opts.bulkProvider ?? process.env.NLF_BULK_PROVIDER) || undefined;
-    const wantBulk = !bulkProvider && (opts.bulkThread ?? process.env.NLF_BULK_THREAD === '1');
+    const bulkProvider = opts.bulkProvider || undefined;
+    const wantBulk = !bulkProvider && opts.bulkThread === true;
     const pick = (h: Record<string, unknown>): FInfo => {
       if (opts.progress) { try { return mod.pickInfo({ ...h, progress: opts.progress }); } catch { /* as it is */ } }
       return mod.pickInfo(h);

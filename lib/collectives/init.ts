@@ -159,7 +159,7 @@ export async function fromEnv(opts: InitOptions = {}): Promise<Communicator> {
       try {
         transport = await FabricTransport.open(place.rank, place.size, {
           provider, node: host, bulkThread: wantBulkThread(opts, env), progress: wantProgress(opts, env),
-          bulkProvider: wantBulkProvider(opts, env) ?? '',
+          bulkProvider: wantBulkProvider(opts, env),
         });
       } catch (e) {
         if (kind === 'fabric') throw e;

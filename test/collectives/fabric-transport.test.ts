@@ -103,6 +103,36 @@ describe.runIf(softuetBuilt)('RMA on a second fabric', () => {
     }
   });
 
+  it('takes its choices from its options only: the NLF_ variables are fromEnv\'s', async () => {
+    const saved = { p: process.env.NLF_BULK_PROVIDER, t: process.env.NLF_BULK_THREAD };
+    const restore = (): void => {
+      for (const [k, v] of [['NLF_BULK_PROVIDER', saved.p], ['NLF_BULK_THREAD', saved.t]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    };
+    try {
+      delete process.env.NLF_BULK_PROVIDER;
+      process.env.NLF_BULK_THREAD = '1';
+      const t = await FabricTransport.open(0, 2, { provider: 'softuet' });
+      try {
+        expect(t.bulkThread).toBe(false);
+      } finally {
+        await t.close();
+      }
+      // 'none' is fromEnv's word for "no second fabric"; read here it would name a provider.
+      process.env.NLF_BULK_PROVIDER = 'none';
+      const u = await FabricTransport.open(0, 2, { provider: 'softuet' });
+      try {
+        expect(u.bulkProvider).toBeUndefined();
+      } finally {
+        await u.close();
+      }
+    } finally {
+      restore();
+    }
+  });
+
   it('a put lands in the target memory and is reported with its tag', async () => {
     await withPair({ bulkProvider: 'tcp;ofi_rxm' }, async (a, b) => {
       const target = new Uint8Array(3 << 20);
