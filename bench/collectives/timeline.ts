@@ -1,7 +1,10 @@
 // Where the time of one allreduce goes: per-op timestamps on every rank.
 //
 //   node dist/bench/collectives/timeline.js [-n 2] [-s 1M] [--iters 20] [--provider P] [--algorithm A]
-//        [--node-args '--single-threaded ...']
+//        [--segment BYTES] [--node-args '--single-threaded ...']
+//
+// --segment fixes the ring's segment size (the Communicator's segmentBytes) instead of
+// letting it follow the message, to weigh pipelining against fewer, larger posts.
 //
 // Runs `iters` timed allreduces (float sum, out of place) and records, on each rank, when
 // every RMA put and tagged send was posted and how long the post held the JS thread, when
@@ -44,8 +47,9 @@ function median(a: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function rank(size: number, iters: number, provider: string | undefined, algorithm: Algorithm): Promise<void> {
-  const comm = await Communicator.init({ provider });
+async function rank(size: number, iters: number, provider: string | undefined, algorithm: Algorithm,
+                    segmentBytes: number | undefined): Promise<void> {
+  const comm = await Communicator.init({ provider, segmentBytes });
   const rma = comm.transport.rma;
   let evs: Ev[] = [];
   // Tagged messages too: small collectives (and the offers of large ones) travel as them.
@@ -191,7 +195,7 @@ async function rank(size: number, iters: number, provider: string | undefined, a
     const per = Array.from({ length: comm.size }, (_, r) => JSON.parse(dec.decode(all.subarray(r * slot, (r + 1) * slot)).trim()) as typeof mine);
     const softuet = t instanceof FabricTransport && t.softuetMtu ? ` (MTU ${t.softuetMtu}, CC ${t.softuetCc ?? 'default'})` : '';
     const out = [`# allreduce ${size} B float sum out of place, ${comm.size} ranks over ${t.name}${softuet}, ` +
-      `algorithm ${algorithm}, median of ${iters} (us)`,
+      `algorithm ${algorithm}${segmentBytes ? `, segments of ${segmentBytes} B` : ''}, median of ${iters} (us)`,
     '# rank   total  posts(JS held)  first landing  last landing  after last landing  CPU/op (all threads, mean)'];
     for (const p of per) {
       // Phases without an RMA put (small messages travel as tagged ones) went through JSON as null.
@@ -226,6 +230,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   let n = 2, size = 1 << 20, iters = 20, provider: string | undefined, algorithm: Algorithm = 'auto';
   let nodeArgs: string[] = [];
+  let segmentBytes: number | undefined;
   for (let i = 0; i < argv.length; i += 2) {
     const a = argv[i]!, v = argv[i + 1];
     if (v === undefined) throw new RangeError(`${a} needs a value`);
@@ -234,6 +239,7 @@ async function main(): Promise<void> {
     else if (a === '--iters') iters = Number(v);
     else if (a === '--provider') provider = v;
     else if (a === '--algorithm') algorithm = v as Algorithm;
+    else if (a === '--segment') segmentBytes = parseSize(v);
     else if (a === '--node-args') nodeArgs = v.split(' ').filter(Boolean);  // for the ranks' node, e.g. V8 flags
     else throw new RangeError(`unknown option ${a}`);
   }
@@ -244,7 +250,7 @@ async function main(): Promise<void> {
     });
     process.exit((await job.done).code);
   }
-  await rank(size, iters, provider, algorithm);
+  await rank(size, iters, provider, algorithm, segmentBytes);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
