@@ -6,7 +6,7 @@
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FabricTransport, SOFTUET_COLLECTIVE_CC } from '../../lib/collectives/fabric-transport.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -104,16 +104,9 @@ describe.runIf(softuetBuilt)('RMA on a second fabric', () => {
   });
 
   it('takes its choices from its options only: the NLF_ variables are fromEnv\'s', async () => {
-    const saved = { p: process.env.NLF_BULK_PROVIDER, t: process.env.NLF_BULK_THREAD };
-    const restore = (): void => {
-      for (const [k, v] of [['NLF_BULK_PROVIDER', saved.p], ['NLF_BULK_THREAD', saved.t]] as const) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    };
     try {
-      delete process.env.NLF_BULK_PROVIDER;
-      process.env.NLF_BULK_THREAD = '1';
+      vi.stubEnv('NLF_BULK_PROVIDER', undefined);
+      vi.stubEnv('NLF_BULK_THREAD', '1');
       const t = await FabricTransport.open(0, 2, { provider: 'softuet' });
       try {
         expect(t.bulkThread).toBe(false);
@@ -121,7 +114,7 @@ describe.runIf(softuetBuilt)('RMA on a second fabric', () => {
         await t.close();
       }
       // 'none' is fromEnv's word for "no second fabric"; read here it would name a provider.
-      process.env.NLF_BULK_PROVIDER = 'none';
+      vi.stubEnv('NLF_BULK_PROVIDER', 'none');
       const u = await FabricTransport.open(0, 2, { provider: 'softuet' });
       try {
         expect(u.bulkProvider).toBeUndefined();
@@ -129,7 +122,7 @@ describe.runIf(softuetBuilt)('RMA on a second fabric', () => {
         await u.close();
       }
     } finally {
-      restore();
+      vi.unstubAllEnvs();
     }
   });
 
